@@ -1,0 +1,17 @@
+"""The public API bound to the compiled ops (``fastnet._ops``)."""
+
+from fastnet._backend import bind
+
+try:
+    from fastnet import _ops as ops
+except ImportError as exc:  # the bare source tree without a build
+    raise ImportError(
+        "fastnet's compiled core is not built. Install with `pip install .` (or `pip install -e .` "
+        "for development); fastnet.reference works without it."
+    ) from exc
+
+_api = bind(ops, "fastnet")
+Dense = _api.Dense
+Sequential = _api.Sequential
+NN = _api.NN
+load = _api.load

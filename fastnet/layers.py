@@ -1,0 +1,149 @@
+"""``Dense``: one affine layer and its activation, written once over a backend's ops."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from fastnet.activations import activation_name
+from fastnet.checks import as_float_array, as_matrix, as_parameter, check_dtype, check_int, check_real
+
+INITS = {
+    # name: scale of a standard normal draw, given (fan_in, fan_out)
+    "he": lambda fan_in, fan_out: np.sqrt(2.0 / fan_in),
+    "xavier": lambda fan_in, fan_out: np.sqrt(2.0 / (fan_in + fan_out)),
+    "glorot": lambda fan_in, fan_out: np.sqrt(2.0 / (fan_in + fan_out)),
+    "lecun": lambda fan_in, fan_out: 1.0 / np.sqrt(fan_in),
+}
+
+
+def check_seed(seed: Any, name: str = "seed") -> int | None:
+    """None or a non-negative integer (what ``numpy.random.default_rng`` takes)."""
+    return None if seed is None else check_int(name, seed, minimum=0)
+
+
+class Dense:
+    """A fully connected layer: ``A = f(X @ W + b)``.
+
+    Parameters
+    ----------
+    n_in, n_out:
+        Input and output widths; ``W`` is ``(n_in, n_out)`` and ``b`` is ``(n_out,)``.
+    activation:
+        ``"identity"``, ``"relu"``, ``"leaky_relu"``, ``"tanh"``, ``"sigmoid"`` or
+        ``"softmax"`` (last layer only), or the matching class such as ``fastnet.ReLU``.
+    init:
+        ``"he"`` (default), ``"xavier"``/``"glorot"`` or ``"lecun"``; weights are drawn in
+        float64 from ``numpy.random.default_rng(seed)`` and cast; biases start at zero.
+    l2:
+        L2 strength λ on ``W`` only: the objective adds ``(λ/2)·‖W‖²``, so ``dW += λ·W``.
+    dtype:
+        ``"float64"`` (default) or ``"float32"``; all layers of a model must agree.
+    seed:
+        Seed for the initial weights (None draws fresh entropy).
+    """
+
+    _ops: ClassVar[Any] = None  # the backend's ops module, set by fastnet._backend.bind
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: Any = "relu",
+        init: str = "he",
+        l2: float = 0.0,
+        dtype: Any = "float64",
+        seed: int | None = None,
+    ) -> None:
+        if self._ops is None:
+            raise TypeError("use fastnet.Dense or fastnet.reference.Dense, not the backend-free base class")
+        self.n_in = check_int("n_in", n_in)
+        self.n_out = check_int("n_out", n_out)
+        self.activation = activation_name(activation)
+        if init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+        self.init = init
+        self.l2 = check_real("l2", l2)
+        self.dtype = check_dtype(dtype)
+        self.seed = check_seed(seed)
+        scale = INITS[init](self.n_in, self.n_out)
+        draw = np.random.default_rng(self.seed).standard_normal((self.n_in, self.n_out))
+        self._W = np.ascontiguousarray(draw * scale, dtype=self.dtype)
+        self._b = np.zeros(self.n_out, dtype=self.dtype)
+        self.dW = np.zeros_like(self._W)
+        self.db = np.zeros_like(self._b)
+        self._X: np.ndarray | None = None
+        self._Z: np.ndarray | None = None
+        self._A: np.ndarray | None = None
+
+    # Parameters: assignment validates and copies; in-place writes go straight through.
+    @property
+    def W(self) -> np.ndarray:
+        """Weights, ``(n_in, n_out)``, C-contiguous in the layer's dtype."""
+        return self._W
+
+    @W.setter
+    def W(self, value: Any) -> None:
+        self._W[...] = as_parameter(value, "W", self._W.shape, self.dtype)
+
+    @property
+    def b(self) -> np.ndarray:
+        """Biases, ``(n_out,)``."""
+        return self._b
+
+    @b.setter
+    def b(self, value: Any) -> None:
+        self._b[...] = as_parameter(value, "b", self._b.shape, self.dtype)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__module__}.Dense({self.n_in}, {self.n_out}, activation={self.activation!r}, "
+            f"init={self.init!r}, l2={self.l2}, dtype={self.dtype.name!r})"
+        )
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments (without the seed: weights are saved separately)."""
+        return {
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation,
+            "init": self.init,
+            "l2": self.l2,
+            "dtype": self.dtype.name,
+        }
+
+    # Public, validating entry points.
+    def forward(self, X: Any) -> np.ndarray:
+        """Return ``A = f(X @ W + b)`` for a batch ``X`` of shape ``(m, n_in)``; keeps what backward needs."""
+        return self._forward(as_matrix(X, "X", self.dtype, self.n_in, allow_empty=True))
+
+    def backward(self, dA: Any) -> np.ndarray:
+        """Given ``dA = ∂L/∂A`` for the last forward batch, fill ``dW``/``db`` and return ``dX``."""
+        if self._X is None:
+            raise ValueError("backward needs a forward call first (no batch is stored)")
+        expected = self._A.shape
+        dA = as_float_array(dA, "dA", self.dtype)
+        if dA.shape != expected:
+            raise ValueError(f"dA must have the shape of the last forward output {expected}, got {dA.shape}")
+        return self._backward(self._activation_backward(dA), need_dX=True)
+
+    # Internal steps on already-validated arrays, used by the model.
+    def _forward(self, X: np.ndarray, keep: bool = True) -> np.ndarray:
+        m = X.shape[0]
+        Z = np.empty((m, self.n_out), dtype=self.dtype)
+        A = np.empty((m, self.n_out), dtype=self.dtype)
+        self._ops.dense_forward(X, self._W, self._b, self.activation, Z, A)
+        if keep:
+            self._X, self._Z, self._A = X, Z, A
+        return A
+
+    def _activation_backward(self, dA: np.ndarray) -> np.ndarray:
+        dZ = np.empty_like(dA)
+        self._ops.activation_backward(self.activation, self._Z, self._A, dA, dZ)
+        return dZ
+
+    def _backward(self, dZ: np.ndarray, need_dX: bool) -> np.ndarray | None:
+        dX = np.empty_like(self._X) if need_dX else None
+        self._ops.dense_backward(self._X, self._W, dZ, self.l2, self.dW, self.db, dX)
+        return dX

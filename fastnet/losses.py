@@ -1,0 +1,78 @@
+"""Loss names, their pairing rules with the last activation, and their metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fastnet.activations import _Named, resolve_name
+
+LOSSES = ("mse", "cross_entropy", "binary_cross_entropy")
+_ALIASES = {
+    "mean_squared_error": "mse",
+    "categorical_crossentropy": "cross_entropy",
+    "crossentropy": "cross_entropy",
+    "binary_crossentropy": "binary_cross_entropy",
+    "bce": "binary_cross_entropy",
+}
+# Losses whose gradient is taken with respect to Z (fused with the activation).
+FUSED = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
+
+
+class MSE(_Named):
+    """Mean squared error over all m·k elements: mean((A − Y)²)."""
+
+    name = "mse"
+
+
+class CrossEntropy(_Named):
+    """Softmax cross-entropy, −(1/m) Σ Y log P, fused and log-sum-exp stable."""
+
+    name = "cross_entropy"
+
+
+class BinaryCrossEntropy(_Named):
+    """Sigmoid binary cross-entropy from logits, mean over all elements."""
+
+    name = "binary_cross_entropy"
+
+
+def loss_name(value: Any) -> str:
+    """Canonical loss name for ``value`` (string or class such as ``MSE``)."""
+    return resolve_name(value, LOSSES, _ALIASES, "loss")
+
+
+def check_pairing(loss: str, last_activation: str, last_units: int) -> None:
+    """Raise ValueError when ``loss`` cannot follow the last layer as configured."""
+    if loss == "cross_entropy":
+        if last_activation != "softmax":
+            raise ValueError(
+                f"loss='cross_entropy' needs a softmax last layer, got activation={last_activation!r}; "
+                "use Dense(..., activation='softmax') as the last layer"
+            )
+        if last_units < 2:
+            raise ValueError(
+                f"loss='cross_entropy' needs at least 2 output units, got {last_units}; "
+                "for one output use activation='sigmoid' with loss='binary_cross_entropy'"
+            )
+    elif loss == "binary_cross_entropy" and last_activation != "sigmoid":
+        raise ValueError(
+            f"loss='binary_cross_entropy' needs a sigmoid last layer, got activation={last_activation!r}; "
+            "use Dense(..., activation='sigmoid') as the last layer"
+        )
+
+
+def metric_name(loss: str) -> str:
+    """The metric reported beside ``loss``: accuracy for cross-entropies, mae for mse."""
+    return "mae" if loss == "mse" else "accuracy"
+
+
+def metric_sums(loss: str, A: np.ndarray, Y: np.ndarray) -> tuple[float, int]:
+    """(sum, count) of the metric over a batch, so batches combine exactly."""
+    if loss == "mse":
+        return float(np.abs(A - Y).sum()), A.size
+    if loss == "cross_entropy":
+        truth = Y if Y.ndim == 1 else Y.argmax(axis=1)
+        return float((A.argmax(axis=1) == truth).sum()), A.shape[0]
+    return float(((A > 0.5) == (Y > 0.5)).sum()), A.size

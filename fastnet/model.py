@@ -1,0 +1,328 @@
+"""``Sequential``: a stack of Dense layers with a loss and an optimiser, written once over a backend's ops."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any, ClassVar
+
+import numpy as np
+
+from fastnet.checks import as_matrix, as_targets, check_int
+from fastnet.interrupts import deferred_interrupts
+from fastnet.layers import Dense, check_seed
+from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_sums
+from fastnet.optimizers import Optimizer, check_optimizer
+from fastnet.progress import Progress
+from fastnet.training import History, call_hook, check_callbacks
+
+PREDICT_CHUNK_ROWS = 8192  # predict/evaluate work on bounded slices of huge inputs
+
+
+class Sequential:
+    """Dense layers applied in order, trained on ``loss`` with ``optimizer``.
+
+    Parameters
+    ----------
+    layers:
+        The ``Dense`` layers of this backend, in order; sizes must chain and dtypes agree.
+    loss:
+        ``"mse"`` (any last activation), ``"cross_entropy"`` (softmax last layer, ≥ 2 units;
+        targets are class ids or probability rows) or ``"binary_cross_entropy"`` (sigmoid
+        last layer; targets in [0, 1]).
+    optimizer:
+        ``fastnet.SGD(...)`` or ``fastnet.Adam(...)``; None means ``SGD()``. Its state lives
+        in the model and continues across ``fit`` calls.
+    seed:
+        Seeds the generator used for shuffling; successive ``fit`` calls continue its stream.
+    """
+
+    _layer_type: ClassVar[type[Dense]] = Dense  # the backend's Dense, set by fastnet._backend.bind
+
+    def __init__(self, layers: Any, loss: Any = "mse", optimizer: Any = None, seed: int | None = None) -> None:
+        self.layers = self._check_layers(layers)
+        self.loss = loss_name(loss)
+        last = self.layers[-1]
+        check_pairing(self.loss, last.activation, last.n_out)
+        self.optimizer: Optimizer = check_optimizer(optimizer)
+        self.seed = check_seed(seed)
+        self._rng = np.random.default_rng(self.seed)
+        self._ops = self._layer_type._ops
+        self._opt_state: list[dict[str, np.ndarray]] | None = None
+        self._opt_kind: str | None = None
+        self._step = 0  # optimiser steps taken (Adam's t)
+
+    def _check_layers(self, layers: Any) -> list[Dense]:
+        if isinstance(layers, Dense):
+            layers = [layers]
+        try:
+            layers = list(layers)
+        except TypeError:
+            raise TypeError(f"layers must be a list of Dense layers, got {type(layers).__name__}") from None
+        if not layers:
+            raise ValueError("layers must hold at least one Dense layer, got an empty list")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Dense):
+                raise TypeError(f"layers[{i}] must be a Dense layer, got {type(layer).__name__}")
+            if not isinstance(layer, self._layer_type):
+                raise ValueError(
+                    f"layers[{i}] is a {type(layer).__module__}.Dense but this is "
+                    f"{type(self).__module__}.Sequential: build every layer from one backend"
+                )
+        for i, (a, b) in enumerate(zip(layers, layers[1:])):
+            if a.n_out != b.n_in:
+                raise ValueError(
+                    f"layer sizes do not chain: layers[{i}] has n_out={a.n_out} but layers[{i + 1}] has n_in={b.n_in}"
+                )
+            if a.dtype != b.dtype:
+                raise ValueError(
+                    f"all layers must share one dtype: layers[{i}] is {a.dtype.name}, layers[{i + 1}] is {b.dtype.name}"
+                )
+        for i, layer in enumerate(layers[:-1]):
+            if layer.activation == "softmax":
+                raise ValueError(f"softmax is allowed only in the last layer, found in layers[{i}]")
+        if len({id(layer) for layer in layers}) != len(layers):
+            raise ValueError("layers must be distinct Dense objects (the same layer appears twice)")
+        return layers
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The model's dtype: its layers' dtype."""
+        return self.layers[0].dtype
+
+    @property
+    def metric(self) -> str:
+        """The metric reported beside the loss: ``"accuracy"`` or ``"mae"``."""
+        return metric_name(self.loss)
+
+    def __repr__(self) -> str:
+        sizes = "-".join(str(n) for n in [self.layers[0].n_in] + [layer.n_out for layer in self.layers])
+        return f"{type(self).__module__}.Sequential({sizes}, loss={self.loss!r}, optimizer={self.optimizer!r})"
+
+    # ------------------------------------------------------------------ input checks
+    def _check_X(self, X: Any, name: str = "X", allow_empty: bool = False) -> np.ndarray:
+        return as_matrix(X, name, self.dtype, self.layers[0].n_in, allow_empty=allow_empty)
+
+    def _check_XY(self, X: Any, Y: Any, names: tuple[str, str] = ("X", "Y")) -> tuple[np.ndarray, np.ndarray]:
+        X = self._check_X(X, names[0])
+        return X, as_targets(Y, names[1], self.loss, X.shape[0], self.layers[-1].n_out, self.dtype)
+
+    # ------------------------------------------------------------------ parameters and state
+    def _parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(parameter, gradient) pairs in a fixed order: W0, b0, W1, b1, ..."""
+        pairs = []
+        for layer in self.layers:
+            pairs += [(layer.W, layer.dW), (layer.b, layer.db)]
+        return pairs
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of all parameters in the order W0, b0, W1, b1, ..."""
+        return [p.copy() for p, _ in self._parameters()]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Assign parameters from ``get_weights``-ordered arrays (validated, copied)."""
+        layers_and_names = [(layer, name) for layer in self.layers for name in ("W", "b")]
+        if len(weights) != len(layers_and_names):
+            raise ValueError(f"weights must hold {len(layers_and_names)} arrays (W and b per layer), got {len(weights)}")
+        from fastnet.checks import as_parameter
+
+        checked = [
+            as_parameter(w, f"weights[{i}] ({name})", getattr(layer, name).shape, self.dtype)
+            for i, (w, (layer, name)) in enumerate(zip(weights, layers_and_names))
+        ]
+        for (param, _), value in zip(self._parameters(), checked):
+            param[...] = value
+
+    def _optimizer_state(self) -> list[dict[str, np.ndarray]]:
+        """Slots for the current optimiser; (re)created when its kind changes."""
+        kind = type(self.optimizer).__name__
+        if self._opt_state is None or self._opt_kind != kind:
+            self._opt_state = [{slot: np.zeros_like(p) for slot in self.optimizer.slots} for p, _ in self._parameters()]
+            self._opt_kind, self._step = kind, 0
+        return self._opt_state
+
+    def _snapshot(self) -> tuple[list[np.ndarray], list[dict[str, np.ndarray]] | None, str | None, int]:
+        state = None if self._opt_state is None else [{k: v.copy() for k, v in s.items()} for s in self._opt_state]
+        return self.get_weights(), state, self._opt_kind, self._step
+
+    def _restore(self, snapshot: tuple[Any, ...]) -> None:
+        weights, state, kind, step = snapshot
+        for (param, _), value in zip(self._parameters(), weights):
+            param[...] = value
+        self._opt_state, self._opt_kind, self._step = state, kind, step
+
+    # ------------------------------------------------------------------ one batch
+    def _forward(self, X: np.ndarray, keep: bool = True) -> np.ndarray:
+        for layer in self.layers:
+            X = layer._forward(X, keep=keep)
+        return X
+
+    def _loss_and_gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+        """Forward, loss and backward for one batch: fills every dW/db; returns (data loss, A)."""
+        A = self._forward(X)
+        last = self.layers[-1]
+        d_out = np.empty_like(A)
+        loss = self._ops.loss_grad(self.loss, last._Z, A, Y, d_out)
+        dZ = d_out if self.loss in FUSED else last._activation_backward(d_out)
+        for i in range(len(self.layers) - 1, -1, -1):
+            dX = self.layers[i]._backward(dZ, need_dX=i > 0)
+            if i > 0:
+                dZ = self.layers[i - 1]._activation_backward(dX)
+        return loss, A
+
+    def _apply_update(self) -> None:
+        state = self._optimizer_state()
+        self._step += 1
+        for (param, grad), slots in zip(self._parameters(), state):
+            self.optimizer.update(self._ops, param, grad, slots, self._step)
+
+    def _train_batch(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One optimiser step; the update is skipped when the loss is not finite."""
+        loss, A = self._loss_and_gradients(X, Y)
+        if math.isfinite(loss):
+            self._apply_update()
+        return loss, A
+
+    def train_step(self, X: Any, Y: Any) -> float:
+        """One optimiser step on the batch ``(X, Y)``; returns its data loss (before the step).
+
+        Raises FloatingPointError (model unchanged) when the loss is not finite.
+        """
+        X, Y = self._check_XY(X, Y)
+        loss, _ = self._train_batch(X, Y)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"train_step: the loss is {loss}; the model was left unchanged")
+        return loss
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        X: Any,
+        Y: Any,
+        epochs: int = 1,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        validation_data: tuple[Any, Any] | None = None,
+        verbose: int = 1,
+        callbacks: list[Any] | None = None,
+    ) -> History:
+        """Train for ``epochs`` passes over ``(X, Y)`` in minibatches; returns the History.
+
+        Every sample is used each epoch (the last batch may be smaller). ``verbose``: 0 silent,
+        1 progress bar on stderr, 2 one line per epoch. Logs hold ``loss``, the metric
+        (``accuracy`` or ``mae``) and, with ``validation_data=(X_val, Y_val)``, their ``val_``
+        versions. A loss that turns NaN/inf raises FloatingPointError and leaves the weights of
+        the end of the last finite epoch; Ctrl-C stops after the current batch.
+        """
+        X, Y = self._check_XY(X, Y)
+        epochs = check_int("epochs", epochs, minimum=0)
+        batch_size = check_int("batch_size", batch_size)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+        if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+            raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+        validation = self._check_validation(validation_data)
+        callbacks = check_callbacks(callbacks)
+        return self._fit(X, Y, epochs, batch_size, bool(shuffle), validation, verbose, callbacks, self._rng)
+
+    def _check_validation(self, validation_data: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        if validation_data is None:
+            return None
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError(f"validation_data must be a tuple (X_val, Y_val), got {type(validation_data).__name__}")
+        return self._check_XY(*validation_data, names=("validation_data[0]", "validation_data[1]"))
+
+    def _fit(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        epochs: int,
+        batch_size: int,
+        shuffle: bool,
+        validation: tuple[np.ndarray, np.ndarray] | None,
+        verbose: int,
+        callbacks: list[Any],
+        rng: Any,
+    ) -> History:
+        """The training loop on validated data; ``rng`` has ``permutation(n)`` (a Generator or ``np.random``)."""
+        history = History()
+        m = X.shape[0]
+        n_batches = -(-m // batch_size)
+        progress = Progress(verbose, epochs, n_batches)
+        self._optimizer_state()
+        call_hook(callbacks, "on_train_begin", self)
+        with deferred_interrupts() as interrupt:
+            for epoch in range(epochs):
+                progress.epoch_begin(epoch)
+                order = rng.permutation(m) if shuffle else None
+                logs = self._run_epoch(X, Y, order, batch_size, epoch, progress, interrupt)
+                if validation is not None:
+                    val = self._evaluate(*validation)
+                    logs.update({f"val_{key}": value for key, value in val.items()})
+                history.append(epoch, logs)
+                progress.epoch_end(epoch, logs)
+                if call_hook(callbacks, "on_epoch_end", epoch, logs):
+                    break
+        call_hook(callbacks, "on_train_end", self)
+        return history
+
+    def _run_epoch(
+        self, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, batch_size: int, epoch: int,
+        progress: Progress, interrupt: Any,
+    ) -> dict[str, float]:
+        """One pass over the data in ``order``; returns the epoch's logs (loss and metric)."""
+        snapshot = self._snapshot()
+        m = X.shape[0]
+        loss_sum = metric_sum = 0.0
+        metric_count = 0
+        for batch, start in enumerate(range(0, m, batch_size)):
+            rows = slice(start, start + batch_size) if order is None else order[start : start + batch_size]
+            Xb, Yb = X[rows], Y[rows]
+            loss, A = self._train_batch(Xb, Yb)
+            if not math.isfinite(loss):
+                self._restore(snapshot)
+                raise FloatingPointError(
+                    f"the training loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; "
+                    f"the model keeps the weights from the end of epoch {epoch} (try a smaller learning_rate)"
+                )
+            loss_sum += loss * Xb.shape[0]
+            s, n = metric_sums(self.loss, A, Yb)
+            metric_sum, metric_count = metric_sum + s, metric_count + n
+            progress.batch_end(epoch, batch + 1, loss)
+            interrupt.check()
+        return {"loss": loss_sum / m, self.metric: metric_sum / metric_count}
+
+    # ------------------------------------------------------------------ inference
+    def predict(self, X: Any) -> np.ndarray:
+        """Outputs of the last layer for ``X`` ``(m, n_in)``; ``(0, k)`` for zero rows."""
+        X = self._check_X(X, allow_empty=True)
+        k = self.layers[-1].n_out
+        out = np.empty((X.shape[0], k), dtype=self.dtype)
+        for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
+            chunk = slice(start, start + PREDICT_CHUNK_ROWS)
+            out[chunk] = self._forward(X[chunk], keep=False)
+        return out
+
+    def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
+        """Data loss and metric on ``(X, Y)``: ``{"loss": ..., "accuracy" or "mae": ...}``."""
+        return self._evaluate(*self._check_XY(X, Y))
+
+    def _evaluate(self, X: np.ndarray, Y: np.ndarray) -> dict[str, float]:
+        m = X.shape[0]
+        loss_sum = metric_sum = 0.0
+        metric_count = 0
+        for start in range(0, m, PREDICT_CHUNK_ROWS):
+            rows = slice(start, start + PREDICT_CHUNK_ROWS)
+            A = self._forward(X[rows])
+            Z = self.layers[-1]._Z
+            loss_sum += self._ops.loss_grad(self.loss, Z, A, Y[rows], np.empty_like(A)) * A.shape[0]
+            s, n = metric_sums(self.loss, A, Y[rows])
+            metric_sum, metric_count = metric_sum + s, metric_count + n
+        return {"loss": loss_sum / m, self.metric: metric_sum / metric_count}
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model (config, parameters, optimiser state) atomically to ``path`` (.npz)."""
+        from fastnet.io import save
+
+        save(self, path)

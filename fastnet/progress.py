@@ -1,0 +1,56 @@
+"""Training progress on stderr: a live bar on a terminal, one line per epoch otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+_REFRESH_SECONDS = 0.1
+_WIDTH = 24
+
+
+def format_logs(logs: dict[str, float]) -> str:
+    return " - ".join(f"{key}: {value:.4g}" for key, value in logs.items())
+
+
+class Progress:
+    """``verbose``: 0 silent, 1 bar (epoch lines when ``stream`` is not a terminal), 2 epoch lines."""
+
+    def __init__(self, verbose: int, epochs: int, n_batches: int, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.epochs = epochs
+        self.n_batches = n_batches
+        isatty = getattr(self.stream, "isatty", None)
+        self.live = verbose == 1 and bool(isatty and isatty())
+        self.enabled = verbose > 0
+        self._last_draw = 0.0
+        self._epoch_start = time.perf_counter()
+
+    def epoch_begin(self, epoch: int) -> None:
+        self._epoch_start = time.perf_counter()
+        self._last_draw = 0.0
+
+    def batch_end(self, epoch: int, done: int, loss: float) -> None:
+        """Redraw the bar at most every 0.1 s (and on the last batch)."""
+        if not self.live:
+            return
+        now = time.perf_counter()
+        if done < self.n_batches and now - self._last_draw < _REFRESH_SECONDS:
+            return
+        self._last_draw = now
+        filled = _WIDTH * done // self.n_batches
+        bar = "=" * filled + (">" if filled < _WIDTH else "") + "." * max(_WIDTH - filled - 1, 0)
+        self.stream.write(
+            f"\rEpoch {epoch + 1}/{self.epochs} [{bar}] {done}/{self.n_batches} - loss: {loss:.4g} "
+            f"- {now - self._epoch_start:.1f}s"
+        )
+        self.stream.flush()
+
+    def epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        if not self.enabled:
+            return
+        seconds = time.perf_counter() - self._epoch_start
+        line = f"Epoch {epoch + 1}/{self.epochs} - {seconds:.2f}s - {format_logs(logs)}"
+        self.stream.write(f"\r{line}\x1b[K\n" if self.live else f"{line}\n")
+        self.stream.flush()
