@@ -10,8 +10,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fastnet", description="fastnet: dense networks on the CPU.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="train on the handwritten digits and report accuracy and time")
-    demo.add_argument("--backend", choices=("fastnet", "reference"), default="fastnet",
-                      help="compiled fastnet (default) or the NumPy reference")
+    demo.add_argument(
+        "--backend",
+        choices=("fastnet", "reference"),
+        default="fastnet",
+        help="compiled fastnet (default) or the NumPy reference",
+    )
     demo.add_argument("--epochs", type=int, default=60, help="epochs of fastnet's recipe (default 60)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)

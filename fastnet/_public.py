@@ -7,7 +7,19 @@ from fastnet.optimizers import SGD, Adam
 from fastnet.training import Callback, EarlyStopping, History
 
 __all__ = [
-    "SGD", "Adam", "EarlyStopping", "Callback", "History", "gradcheck",
-    "Identity", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax",
-    "MSE", "CrossEntropy", "BinaryCrossEntropy",
+    "SGD",
+    "Adam",
+    "EarlyStopping",
+    "Callback",
+    "History",
+    "gradcheck",
+    "Identity",
+    "ReLU",
+    "LeakyReLU",
+    "Tanh",
+    "Sigmoid",
+    "Softmax",
+    "MSE",
+    "CrossEntropy",
+    "BinaryCrossEntropy",
 ]

@@ -55,8 +55,7 @@ def as_real_array(value: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from None
     if array.dtype.kind not in _REAL_KINDS:
         raise TypeError(
-            f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype} "
-            f"({type(value).__name__})"
+            f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype} ({type(value).__name__})"
         )
     return array
 
@@ -98,13 +97,13 @@ def as_targets(value: Any, name: str, loss: str, n_rows: int, n_out: int, dtype:
     if array.ndim == 1 and n_out == 1:
         array = array.reshape(-1, 1)
     if array.ndim != 2 or array.shape[1] != n_out:
-        expected = f"({n_rows},) class ids or ({n_rows}, {n_out})" if loss == "cross_entropy" else f"({n_rows}, {n_out})"
+        expected = (
+            f"({n_rows},) class ids or ({n_rows}, {n_out})" if loss == "cross_entropy" else f"({n_rows}, {n_out})"
+        )
         raise ValueError(f"{name} must have shape {expected} for loss={loss!r}, got shape {array.shape}")
     array = as_float_array(array, name, dtype)
     if loss != "mse" and array.size and (array.min() < 0 or array.max() > 1):
-        raise ValueError(
-            f"{name} must lie in [0, 1] for loss={loss!r}, got values in [{array.min()}, {array.max()}]"
-        )
+        raise ValueError(f"{name} must lie in [0, 1] for loss={loss!r}, got values in [{array.min()}, {array.max()}]")
     if loss == "cross_entropy" and array.size:
         sums = array.sum(axis=1)
         tol = 1e-3 if dtype == np.float32 else 1e-6
@@ -121,8 +120,10 @@ def _class_ids(array: np.ndarray, name: str, n_classes: int) -> np.ndarray:
     if array.dtype.kind == "f":
         check_finite(array, name)
         if not np.array_equal(array, np.round(array)):
-            raise ValueError(f"{name} class ids must be whole numbers, got non-integer values such as "
-                             f"{array[array != np.round(array)][0]}")
+            raise ValueError(
+                f"{name} class ids must be whole numbers, got non-integer values such as "
+                f"{array[array != np.round(array)][0]}"
+            )
     if array.dtype.kind == "b":
         raise TypeError(f"{name} class ids must be integers, got dtype bool")
     if array.size and (array.min() < 0 or array.max() >= n_classes):

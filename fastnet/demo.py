@@ -34,8 +34,9 @@ def fastnet_recipe(fn: ModuleType) -> Any:
 def seed002_recipe(fn: ModuleType) -> Any:
     """Seed 002's network with the adapted hyperparameters (reproducible by np.random.seed(1))."""
     np.random.seed(1)
-    return fn.NN(dimensions=(64, 15, 10), activations=(fn.ReLU, fn.Sigmoid), loss=fn.MSE,
-                 optimizer=fn.SGD(learning_rate=2.0))
+    return fn.NN(
+        dimensions=(64, 15, 10), activations=(fn.ReLU, fn.Sigmoid), loss=fn.MSE, optimizer=fn.SGD(learning_rate=2.0)
+    )
 
 
 def run(backend: str = "fastnet", epochs: int = 60, verbose: int = 1) -> dict[str, float]:
@@ -62,4 +63,9 @@ def run(backend: str = "fastnet", epochs: int = 60, verbose: int = 1) -> dict[st
     print(f"{'recipe':<58} {'test accuracy':>13} {'time':>8}")
     print(f"{'fastnet: 64-128-10 relu/softmax, cross-entropy, Adam':<58} {accuracy:>13.4f} {fit_seconds:>7.2f}s")
     print(f"{'seed 002 (adapted): 64-15-10 relu/sigmoid, MSE, SGD(2.0)':<58} {nn_accuracy:>13.4f} {nn_seconds:>7.2f}s")
-    return {"accuracy": accuracy, "seconds": fit_seconds, "seed002_accuracy": nn_accuracy, "seed002_seconds": nn_seconds}
+    return {
+        "accuracy": accuracy,
+        "seconds": fit_seconds,
+        "seed002_accuracy": nn_accuracy,
+        "seed002_seconds": nn_seconds,
+    }

@@ -130,7 +130,9 @@ def load(path: str | os.PathLike[str], sequential_type: type) -> Any:
 def _build(config: dict[str, Any], arrays: dict[str, np.ndarray], sequential_type: type) -> Any:
     layer_type = sequential_type._layer_type
     layers = [layer_type(**layer_config, seed=0) for layer_config in config["layers"]]
-    model = sequential_type(layers, loss=config["loss"], optimizer=from_config(config["optimizer"]), seed=config["seed"])
+    model = sequential_type(
+        layers, loss=config["loss"], optimizer=from_config(config["optimizer"]), seed=config["seed"]
+    )
     params = model._parameters()
     expected = {f"param_{i}" for i in range(len(params))}
     kind = config["optimizer_state"]
@@ -145,7 +147,9 @@ def _build(config: dict[str, Any], arrays: dict[str, np.ndarray], sequential_typ
     def exact(name: str, like: np.ndarray) -> np.ndarray:
         array = arrays[name]
         if array.shape != like.shape or array.dtype != like.dtype:
-            raise ValueError(f"{name} has shape {array.shape} and dtype {array.dtype}, expected {like.shape} {like.dtype}")
+            raise ValueError(
+                f"{name} has shape {array.shape} and dtype {array.dtype}, expected {like.shape} {like.dtype}"
+            )
         if not np.isfinite(array).all():
             raise ValueError(f"{name} holds NaN or infinity")
         return array

@@ -123,7 +123,9 @@ class Sequential:
         """Assign parameters from ``get_weights``-ordered arrays (validated, copied)."""
         layers_and_names = [(layer, name) for layer in self.layers for name in ("W", "b")]
         if len(weights) != len(layers_and_names):
-            raise ValueError(f"weights must hold {len(layers_and_names)} arrays (W and b per layer), got {len(weights)}")
+            raise ValueError(
+                f"weights must hold {len(layers_and_names)} arrays (W and b per layer), got {len(weights)}"
+            )
         from fastnet.checks import as_parameter
 
         checked = [
@@ -267,8 +269,14 @@ class Sequential:
         return history
 
     def _run_epoch(
-        self, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, batch_size: int, epoch: int,
-        progress: Progress, interrupt: Any,
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        order: np.ndarray | None,
+        batch_size: int,
+        epoch: int,
+        progress: Progress,
+        interrupt: Any,
     ) -> dict[str, float]:
         """One pass over the data in ``order``; returns the epoch's logs (loss and metric)."""
         snapshot = self._snapshot()

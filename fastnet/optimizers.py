@@ -39,7 +39,9 @@ class SGD:
     slots: ClassVar[tuple[str, ...]] = ("velocity",)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "learning_rate", _check_number("learning_rate", self.learning_rate, 0.0, low_open=True))
+        object.__setattr__(
+            self, "learning_rate", _check_number("learning_rate", self.learning_rate, 0.0, low_open=True)
+        )
         object.__setattr__(self, "momentum", _check_number("momentum", self.momentum, 0.0, 1.0))
         if not isinstance(self.nesterov, bool):
             raise TypeError(f"nesterov must be True or False, got {self.nesterov!r}")
@@ -63,7 +65,9 @@ class Adam:
     slots: ClassVar[tuple[str, ...]] = ("m", "v")
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "learning_rate", _check_number("learning_rate", self.learning_rate, 0.0, low_open=True))
+        object.__setattr__(
+            self, "learning_rate", _check_number("learning_rate", self.learning_rate, 0.0, low_open=True)
+        )
         object.__setattr__(self, "beta1", _check_number("beta1", self.beta1, 0.0, 1.0))
         object.__setattr__(self, "beta2", _check_number("beta2", self.beta2, 0.0, 1.0))
         object.__setattr__(self, "eps", _check_number("eps", self.eps, 0.0, low_open=True))
