@@ -20,9 +20,7 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     return table[:, :-1], table[:, -1].astype(np.int64)
 
 
-def train_test_split(
-    *arrays: np.ndarray, test_size: float = 0.3, random_state: int = 42
-) -> list[np.ndarray]:
+def train_test_split(*arrays: np.ndarray, test_size: float = 0.3, random_state: int = 42) -> list[np.ndarray]:
     """The same split as scikit-learn's ``train_test_split(..., test_size, random_state)``.
 
     Returns ``[a_train, a_test, b_train, b_test, ...]``; it draws
