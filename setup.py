@@ -38,7 +38,11 @@ if SANITIZE:
     link_args += ["-fsanitize=address,undefined"]
 
 macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+# csrc/: plain C micro-kernels, linked into fastnet._kernels only (it holds the CPU-path
+# state; fastnet._cpu reaches them through its cimported API). Each fn_path_*.c compiles
+# the templates (*_tmpl.h) for one CPU path via target attributes, so no -march flag here.
 csrc = sorted(os.path.join("csrc", name) for name in os.listdir("csrc") if name.endswith(".c"))
+csrc_headers = sorted(os.path.join("csrc", name) for name in os.listdir("csrc") if name.endswith(".h"))
 
 
 def extension(name, sources):
@@ -49,12 +53,15 @@ def extension(name, sources):
         define_macros=macros,
         extra_compile_args=compile_args,
         extra_link_args=link_args,
+        depends=csrc_headers if any(s.startswith("csrc") for s in sources) else [],
     )
 
 
 extensions = [
     extension("fastnet._kernels", ["fastnet/_kernels.pyx", *csrc]),
     extension("fastnet._ops", ["fastnet/_ops.pyx"]),
+    extension("fastnet._cpu", ["fastnet/_cpu.pyx"]),
+    extension("fastnet._engine", ["fastnet/_engine.pyx"]),
 ]
 
 setup(

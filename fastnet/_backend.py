@@ -9,14 +9,17 @@ from typing import Any
 from fastnet import io, layers, model, nn
 
 
-def bind(ops: Any, module: str) -> SimpleNamespace:
-    """Return ``Dense``, ``Sequential``, ``NN`` and ``load`` that compute with ``ops``."""
+def bind(ops: Any, module: str, engine: type | None = None) -> SimpleNamespace:
+    """Return ``Dense``, ``Sequential``, ``NN`` and ``load`` that compute with ``ops``.
+
+    ``engine`` is a mixin whose methods replace the model's Python training loop (compiled backend).
+    """
 
     class Dense(layers.Dense):
         __doc__ = layers.Dense.__doc__
         _ops = ops
 
-    class Sequential(model.Sequential):
+    class Sequential(*((engine,) if engine else ()), model.Sequential):
         __doc__ = model.Sequential.__doc__
         _layer_type = Dense
 

@@ -10,7 +10,9 @@ except ImportError as exc:  # the bare source tree without a build
         "for development); fastnet.reference works without it."
     ) from exc
 
-_api = bind(ops, "fastnet")
+from fastnet.engine import EngineMixin  # noqa: E402 (after the build check)
+
+_api = bind(ops, "fastnet", engine=EngineMixin)
 Dense = _api.Dense
 Sequential = _api.Sequential
 NN = _api.NN

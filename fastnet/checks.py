@@ -74,8 +74,13 @@ def as_float_array(value: Any, name: str, dtype: np.dtype) -> np.ndarray:
     return array
 
 
-def as_matrix(value: Any, name: str, dtype: np.dtype, n_cols: int, allow_empty: bool = False) -> np.ndarray:
-    """A 2-D ``(m, n_cols)`` input batch such as ``X``."""
+def as_matrix(
+    value: Any, name: str, dtype: np.dtype, n_cols: int, allow_empty: bool = False, finite: bool = True
+) -> np.ndarray:
+    """A 2-D ``(m, n_cols)`` input batch such as ``X``.
+
+    ``finite=False`` skips the NaN/inf scan for callers whose forward pass reports it instead.
+    """
     array = as_real_array(value, name)
     if array.ndim != 2:
         hint = f"; for one sample use {name}.reshape(1, -1)" if array.ndim == 1 else ""
@@ -84,6 +89,8 @@ def as_matrix(value: Any, name: str, dtype: np.dtype, n_cols: int, allow_empty: 
         raise ValueError(f"{name} must have {n_cols} columns (the first layer's n_in), got shape {array.shape}")
     if array.shape[0] == 0 and not allow_empty:
         raise ValueError(f"{name} must have at least one row, got shape {array.shape}")
+    if not finite:
+        return np.ascontiguousarray(array, dtype=dtype)
     return as_float_array(array, name, dtype)
 
 

@@ -58,14 +58,15 @@ class Dense:
     ) -> None:
         if self._ops is None:
             raise TypeError("use fastnet.Dense or fastnet.reference.Dense, not the backend-free base class")
-        self.n_in = check_int("n_in", n_in)
-        self.n_out = check_int("n_out", n_out)
-        self.activation = activation_name(activation)
+        # The configuration is read-only after construction (compiled engines cache it).
+        self._n_in = check_int("n_in", n_in)
+        self._n_out = check_int("n_out", n_out)
+        self._activation = activation_name(activation)
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
         self.init = init
-        self.l2 = check_real("l2", l2)
-        self.dtype = check_dtype(dtype)
+        self._l2 = check_real("l2", l2)
+        self._dtype = check_dtype(dtype)
         self.seed = check_seed(seed)
         scale = INITS[init](self.n_in, self.n_out)
         draw = np.random.default_rng(self.seed).standard_normal((self.n_in, self.n_out))
@@ -76,6 +77,12 @@ class Dense:
         self._X: np.ndarray | None = None
         self._Z: np.ndarray | None = None
         self._A: np.ndarray | None = None
+
+    n_in = property(lambda self: self._n_in, doc="Input width.")
+    n_out = property(lambda self: self._n_out, doc="Output width.")
+    activation = property(lambda self: self._activation, doc="Canonical activation name.")
+    l2 = property(lambda self: self._l2, doc="L2 strength on W.")
+    dtype = property(lambda self: self._dtype, doc="The layer's dtype (float32 or float64).")
 
     # Parameters: assignment validates and copies; in-place writes go straight through.
     @property

@@ -14,7 +14,7 @@ from fastnet.layers import Dense, check_seed
 from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_sums
 from fastnet.optimizers import Optimizer, check_optimizer
 from fastnet.progress import Progress
-from fastnet.training import History, call_hook, check_callbacks
+from fastnet.training import History, call_hook, check_callbacks, check_monitors
 
 PREDICT_CHUNK_ROWS = 8192  # predict/evaluate work on bounded slices of huge inputs
 
@@ -100,8 +100,8 @@ class Sequential:
         return f"{type(self).__module__}.Sequential({sizes}, loss={self.loss!r}, optimizer={self.optimizer!r})"
 
     # ------------------------------------------------------------------ input checks
-    def _check_X(self, X: Any, name: str = "X", allow_empty: bool = False) -> np.ndarray:
-        return as_matrix(X, name, self.dtype, self.layers[0].n_in, allow_empty=allow_empty)
+    def _check_X(self, X: Any, name: str = "X", allow_empty: bool = False, finite: bool = True) -> np.ndarray:
+        return as_matrix(X, name, self.dtype, self.layers[0].n_in, allow_empty=allow_empty, finite=finite)
 
     def _check_XY(self, X: Any, Y: Any, names: tuple[str, str] = ("X", "Y")) -> tuple[np.ndarray, np.ndarray]:
         X = self._check_X(X, names[0])
@@ -225,6 +225,8 @@ class Sequential:
             raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
         validation = self._check_validation(validation_data)
         callbacks = check_callbacks(callbacks)
+        keys = {"loss", self.metric}
+        check_monitors(callbacks, keys | {f"val_{key}" for key in keys} if validation is not None else keys)
         return self._fit(X, Y, epochs, batch_size, bool(shuffle), validation, verbose, callbacks, self._rng)
 
     def _check_validation(self, validation_data: Any) -> tuple[np.ndarray, np.ndarray] | None:

@@ -51,6 +51,17 @@ def check_callbacks(callbacks: Any) -> list[Any]:
     return list(callbacks)
 
 
+def check_monitors(callbacks: list[Any], log_keys: set[str]) -> None:
+    """ValueError before training when an EarlyStopping watches a log that ``fit`` will not produce."""
+    for i, callback in enumerate(callbacks):
+        monitor = getattr(callback, "monitor", None)
+        if isinstance(callback, EarlyStopping) and monitor not in log_keys:
+            raise ValueError(
+                f"callbacks[{i}]: EarlyStopping(monitor={monitor!r}) watches a log this fit does not produce; "
+                f"available: {sorted(log_keys)} (val_* logs need validation_data)"
+            )
+
+
 def call_hook(callbacks: list[Any], hook: str, *args: Any) -> bool:
     """Call ``hook`` on every callback that has it; True when any asked to stop."""
     stop = False
