@@ -89,10 +89,15 @@ def _fsync_folder(folder: str) -> None:
 
 def _read_arrays(path: str) -> dict[str, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not hasattr(data, "files"):
-                raise ValueError("it holds a single array, not a model archive")
-            return {name: data[name] for name in data.files}
+        data = np.load(path, allow_pickle=False)
+        if not hasattr(data, "files"):
+            raise ValueError("it holds a single array, not a model archive")
+        with data:
+            arrays = {name: data[name] for name in data.files}
+        for name, array in arrays.items():
+            if not isinstance(array, np.ndarray):  # NpzFile returns non-.npy members as raw bytes
+                raise ValueError(f"member {name!r} is not a NumPy array")
+        return arrays
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except Exception as exc:  # zipfile, pickle refusal, truncated data, bad headers...
