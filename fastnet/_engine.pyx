@@ -4,6 +4,7 @@
 # callbacks and Ctrl-C keep working. One workspace per model, grown to the
 # largest batch seen; nothing is allocated per step.
 cimport numpy as cnp
+from cpython.pythread cimport PyThread_get_thread_ident
 from libc.math cimport isfinite
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
@@ -78,6 +79,8 @@ cdef class Engine:
     cdef list arrays                       # keeps every array behind a pointer alive
     cdef list workspace
     cdef object dtype
+    cdef unsigned long owner               # thread running fit on this model (0: none)
+    cdef bint busy                         # a nogil section is using the workspace
     cdef void *X_rows                      # gathered batch inputs and targets
     cdef void *Y_rows
     cdef Py_ssize_t *id_rows
@@ -129,6 +132,23 @@ cdef class Engine:
             L.slot2_W = data(slots_W[names[1]]) if len(names) > 1 else NULL
             L.slot2_b = data(slots_b[names[1]]) if len(names) > 1 else NULL
 
+    def claim(self):
+        """Mark the calling thread as this model's user for a whole ``fit``; returns the previous owner."""
+        cdef unsigned long previous = self.owner
+        self.check_thread()
+        self.owner = PyThread_get_thread_ident()
+        return previous
+
+    def release(self, unsigned long previous):
+        self.owner = previous
+
+    cdef int check_thread(self) except -1:
+        # A model's workspace serves one thread at a time: refuse rather than race.
+        if self.busy or (self.owner != 0 and self.owner != PyThread_get_thread_ident()):
+            raise RuntimeError("this model is in use by another thread; use one model per thread "
+                               "(copy it with fastnet.load/save or build another)")
+        return 0
+
     def reserve(self, Py_ssize_t rows):
         """Grow the workspace to hold ``rows`` rows (never shrinks)."""
         cdef Layer *L
@@ -165,10 +185,12 @@ cdef class Engine:
         cdef Py_ssize_t *ids = <Py_ssize_t *> data(Y) if Y.ndim == 1 else NULL
         cdef void *x = data(X)
         cdef void *y = data(Y)
+        self.check_thread()
         self.reserve(min(batch_size, m))
         st.batches = st.steps = st.metric_count = 0
         st.loss_sum = st.metric_sum = 0
         st.failed = False
+        self.busy = True
         with nogil:
             if self.is_double:
                 train_batches[double](self, <double *> x, <double *> y, ids, rows, m, batch_size,
@@ -176,6 +198,7 @@ cdef class Engine:
             else:
                 train_batches[float](self, <float *> x, <float *> y, ids, rows, m, batch_size,
                                      first, last, step, seconds, &st)
+        self.busy = False
         return (st.batches, st.steps, st.loss_sum, st.metric_sum, st.metric_count,
                 st.failed_loss if st.failed else None)
 
@@ -195,15 +218,18 @@ cdef class Engine:
                 or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray> X) or m == 0 or m > SMALL_BATCH
                 or cnp.PyArray_DIM(<cnp.ndarray> X, 1) != first.n_in):
             return NotImplemented
+        self.check_thread()
         self.reserve(m)
         dims[0], dims[1] = m, last.n_out
         out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE if self.is_double else cnp.NPY_FLOAT, 0)
         x = data(X)
+        self.busy = True
         with nogil:
             if self.is_double:
                 finite = forward_rows[double](self, <double *> x, m)
             else:
                 finite = forward_rows[float](self, <float *> x, m)
+        self.busy = False
         if not finite:
             return None
         memcpy(data(out), last.A, m * last.n_out * (8 if self.is_double else 4))
@@ -215,12 +241,15 @@ cdef class Engine:
         cdef bint finite
         cdef Layer *L
         cdef void *x = data(X)
+        self.check_thread()
         self.reserve(m)
+        self.busy = True
         with nogil:
             if self.is_double:
                 finite = forward_rows[double](self, <double *> x, m)
             else:
                 finite = forward_rows[float](self, <float *> x, m)
+        self.busy = False
         L = &self.layers[self.n_layers - 1]
         memcpy(data(out), L.A, m * L.n_out * (8 if self.is_double else 4))
         return finite

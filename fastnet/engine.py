@@ -31,6 +31,16 @@ class EngineMixin:
             engine = self._engine_cache = Engine(self)
         return engine
 
+    def _fit(self: Any, *args: Any) -> Any:
+        # The calling thread owns the model for the whole fit: other threads are refused, even
+        # between the engine's checkpoints, while this thread's callbacks may still predict.
+        engine = self._engine()
+        previous = engine.claim()
+        try:
+            return super()._fit(*args)  # type: ignore[misc]
+        finally:
+            engine.release(previous)
+
     def _run_epoch(
         self: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, batch_size: int, epoch: int,
         progress: Any, interrupt: Any,
