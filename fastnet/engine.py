@@ -15,7 +15,7 @@ import numpy as np
 
 from fastnet._engine import Engine
 from fastnet.checks import check_finite
-from fastnet.model import PREDICT_CHUNK_ROWS
+from fastnet.model import PREDICT_CHUNK_ROWS, NonFiniteLoss
 
 CHECKPOINT_SECONDS = 0.05  # return to Python this often during an epoch
 
@@ -46,7 +46,6 @@ class EngineMixin:
         progress: Any, interrupt: Any,
     ) -> dict[str, float]:
         engine = self._engine()
-        snapshot = self._snapshot()
         m = X.shape[0]
         n_batches = -(-m // batch_size)
         if order is not None:
@@ -61,11 +60,7 @@ class EngineMixin:
             self._step += steps
             done += batches
             if failed is not None:
-                self._restore(snapshot)
-                raise FloatingPointError(
-                    f"the training loss became {failed} at epoch {epoch + 1}, batch {done}; "
-                    f"the model keeps the weights from the end of epoch {epoch} (try a smaller learning_rate)"
-                )
+                raise NonFiniteLoss(done, failed)
             loss_sum, metric_sum, metric_count = loss_sum + batch_loss, metric_sum + batch_metric, metric_count + count
             progress.batch_end(epoch, done, loss_sum / min(done * batch_size, m))
             interrupt.check()

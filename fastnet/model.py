@@ -19,6 +19,14 @@ from fastnet.training import History, call_hook, check_callbacks, check_monitors
 PREDICT_CHUNK_ROWS = 8192  # predict/evaluate work on bounded slices of huge inputs
 
 
+class NonFiniteLoss(Exception):
+    """Raised by an epoch loop at the batch (1-based) where training stopped being finite."""
+
+    def __init__(self, batch: int, value: float, what: str = "the training loss") -> None:
+        super().__init__(batch, value, what)
+        self.batch, self.value, self.what = batch, value, what
+
+
 class Sequential:
     """Dense layers applied in order, trained on ``loss`` with ``optimizer``.
 
@@ -259,7 +267,17 @@ class Sequential:
             for epoch in range(epochs):
                 progress.epoch_begin(epoch)
                 order = rng.permutation(m) if shuffle else None
-                logs = self._run_epoch(X, Y, order, batch_size, epoch, progress, interrupt)
+                snapshot = self._snapshot()
+                try:
+                    logs = self._run_epoch(X, Y, order, batch_size, epoch, progress, interrupt)
+                    if not all(np.isfinite(p).all() for p, _ in self._parameters()):
+                        raise NonFiniteLoss(n_batches, math.nan, "the weights")
+                except NonFiniteLoss as exc:
+                    self._restore(snapshot)
+                    raise FloatingPointError(
+                        f"{exc.what} became {exc.value} at epoch {epoch + 1}, batch {exc.batch}; the model "
+                        f"keeps the weights from the end of epoch {epoch} (try a smaller learning_rate)"
+                    ) from None
                 if validation is not None:
                     val = self._evaluate(*validation)
                     logs.update({f"val_{key}": value for key, value in val.items()})
@@ -280,8 +298,10 @@ class Sequential:
         progress: Progress,
         interrupt: Any,
     ) -> dict[str, float]:
-        """One pass over the data in ``order``; returns the epoch's logs (loss and metric)."""
-        snapshot = self._snapshot()
+        """One pass over the data in ``order``; returns the epoch's logs (loss and metric).
+
+        Raises NonFiniteLoss at the first batch whose loss is not finite (its update is skipped).
+        """
         m = X.shape[0]
         loss_sum = metric_sum = 0.0
         metric_count = 0
@@ -290,11 +310,7 @@ class Sequential:
             Xb, Yb = X[rows], Y[rows]
             loss, A = self._train_batch(Xb, Yb)
             if not math.isfinite(loss):
-                self._restore(snapshot)
-                raise FloatingPointError(
-                    f"the training loss became {loss} at epoch {epoch + 1}, batch {batch + 1}; "
-                    f"the model keeps the weights from the end of epoch {epoch} (try a smaller learning_rate)"
-                )
+                raise NonFiniteLoss(batch + 1, loss)
             loss_sum += loss * Xb.shape[0]
             s, n = metric_sums(self.loss, A, Yb)
             metric_sum, metric_count = metric_sum + s, metric_count + n

@@ -135,3 +135,14 @@ def test_float32_is_never_upcast(fn, monkeypatch):
     model.fit(X, np.arange(10) % 3, epochs=2, batch_size=4, verbose=0)
     assert all(w.dtype == np.float32 for w in model.get_weights())
     assert model.predict(X).dtype == np.float32
+
+
+@pytest.mark.parametrize("fn", BACKENDS, ids=BACKEND_IDS)
+def test_weights_that_overflow_on_a_finite_loss_step_are_caught_at_the_epoch_end(fn):
+    layer = fn.Dense(2, 1, "identity", seed=0)
+    model = fn.Sequential([layer], loss="mse", optimizer=fn.SGD(learning_rate=1e308))
+    X, Y = np.array([[10.0, 10.0]]), np.array([[1e3]])
+    before = model.get_weights()
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(FloatingPointError, match="the weights became"):
+        model.fit(X, Y, epochs=1, batch_size=1, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), before))
