@@ -1,0 +1,168 @@
+"""The Markdown report from a pytest-benchmark JSON file: machine, summary ratios, targets, one table per group."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+FASTNET, GEMM = "fastnet", "GEMMs alone"
+TRAIN_GROUPS = ("digits", "mlp784", "wide")
+# Issue 5's speed targets: (group, other contender, kind, bound). "faster": other/fastnet >= bound;
+# "limit": fastnet/GEMMs-alone <= bound.
+TARGETS = (
+    ("digits", "seed-002 NumPy NN", "faster", 15.0),
+    ("digits", "PyTorch", "faster", 100.0),
+    ("digits", "JAX lax.scan epoch", "faster", 5.0),
+    ("infer-digits", "seed-002 NumPy NN", "faster", 8.0),
+    ("mlp784", GEMM, "limit", 1.10),
+    ("wide", GEMM, "limit", 1.03),
+)
+
+
+def fmt_time(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def contender(bench: dict[str, Any]) -> str:
+    """The contender's display name: ``extra_info["contender"]``, else the test's parameters."""
+    extra = bench.get("extra_info") or {}
+    if "contender" in extra:
+        return str(extra["contender"])
+    name = bench.get("name", "?")
+    return name[name.find("[") + 1 : -1] if "[" in name else name
+
+
+def by_group(data: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{group: {contender: benchmark}}`` in the JSON's order (benchmarks without stats are left out)."""
+    groups: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for bench in data.get("benchmarks", []):
+        if bench.get("stats"):
+            groups[bench.get("group") or "(no group)"][contender(bench)] = bench
+    return groups
+
+
+def median(bench: dict[str, Any]) -> float:
+    return float(bench["stats"]["median"])
+
+
+def ratios(entries: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Each contender's median over fastnet's (> 1: fastnet is faster); empty without fastnet."""
+    if FASTNET not in entries:
+        return {}
+    base = median(entries[FASTNET])
+    return {name: median(b) / base for name, b in entries.items()}
+
+
+def machine_section(info: dict[str, Any]) -> list[str]:
+    lines = ["## Machine", "", "| | |", "|---|---|"]
+    for key in ("date", "cpu", "cores", "cores available", "python", "platform", "git commit",
+                "fastnet imported from", "smoke"):
+        lines.append(f"| {key} | {info.get(key, '?')} |")
+    for key, value in (info.get("threads") or {}).items():
+        lines.append(f"| {key} | {value} |")
+    lines.append("| versions | " + ", ".join(f"{k} {v}" for k, v in (info.get("versions") or {}).items()) + " |")
+    lines.append("")
+    if info.get("blas"):
+        lines += ["BLAS and thread pools (threadpoolctl, during the run):", "",
+                  "| library | API | version | architecture | threads |", "|---|---|---|---|---|"]
+        for lib in info["blas"]:
+            lines.append(f"| {lib.get('file')} | {lib.get('internal_api')} | {lib.get('version')} | "
+                         f"{lib.get('architecture')} | {lib.get('num_threads')} |")
+        lines.append("")
+    return lines
+
+
+PREFERRED_ORDER = ("fastnet train_step loop", "fastnet.reference", "seed-002 NumPy NN", "PyTorch", "JAX jit step",
+                   "JAX lax.scan epoch", "JAX jit", "scikit-learn MLP", "ONNX Runtime")
+
+
+def summary_table(title: str, rows: list[tuple[str, dict[str, dict[str, Any]]]]) -> list[str]:
+    """One row per group: fastnet's time, every other contender's time over it, fastnet over GEMMs alone."""
+    names = dict.fromkeys(n for _, e in rows for n in e)
+    others = [n for n in names if n not in (*PREFERRED_ORDER, FASTNET, GEMM)]
+    peers = [n for n in PREFERRED_ORDER if n in names] + others
+    head = ["workload", "fastnet", *[f"{p} ÷ fastnet" for p in peers], "fastnet ÷ GEMMs alone"]
+    lines = [f"### {title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for group, entries in rows:
+        r = ratios(entries)
+        cells = [group, fmt_time(median(entries[FASTNET]))]
+        cells += [f"{r[p]:.2f}×" if p in r else "–" for p in peers]
+        cells.append(f"{1 / r[GEMM]:.2f}" if GEMM in r else "–")
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def summary_section(groups: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    rows = [(g, e) for g, e in groups.items() if FASTNET in e]
+    if not rows:
+        return []
+    lines = ["## Summary", "",
+             "Medians. `X ÷ fastnet` > 1 means fastnet is that many times faster than X; `fastnet ÷ GEMMs alone` "
+             "is fastnet's time over that of the step's matrix products alone (1.00 = at the limit).", ""]
+    train = [(g, e) for g, e in rows if not g.startswith("infer")]
+    infer = [(g, e) for g, e in rows if g.startswith("infer")]
+    if train:
+        lines += summary_table("Training, time per step", train)
+    if infer:
+        lines += summary_table("Inference, time per 1-sample predict", infer)
+    return lines
+
+
+def targets_section(groups: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    lines = ["## Issue 5's speed targets", "", "| workload | target | measured | met |", "|---|---|---|---|"]
+    for group, other, kind, bound in TARGETS:
+        r = ratios(groups.get(group, {}))
+        if other not in r:
+            lines.append(f"| {group} | {_target_text(other, kind, bound)} | not measured | – |")
+            continue
+        value = r[other] if kind == "faster" else 1 / r[other]
+        met = value >= bound if kind == "faster" else value <= bound
+        shown = f"{value:.2f}×" if kind == "faster" else f"{value:.2f}"
+        lines.append(f"| {group} | {_target_text(other, kind, bound)} | {shown} | {'yes' if met else 'no'} |")
+    return [*lines, ""]
+
+
+def _target_text(other: str, kind: str, bound: float) -> str:
+    return f"≥ {bound:g}× faster than {other}" if kind == "faster" else f"≤ {bound:.2f} × {other}"
+
+
+def group_section(group: str, entries: dict[str, dict[str, Any]]) -> list[str]:
+    """Every contender of one group, fastest first, with its time over fastnet's (or over the fastest's)."""
+    order = sorted(entries, key=lambda n: median(entries[n]))
+    r = ratios(entries)
+    base_name = "fastnet" if r else order[0]
+    if not r:
+        base = median(entries[order[0]])
+        r = {n: median(b) / base for n, b in entries.items()}
+    first = entries[order[0]]
+    extra = first.get("extra_info") or {}
+    unit = "per step" if "steps_per_round" in extra else "per call"
+    lines = [f"### {group}", ""]
+    if "workload" in extra:
+        lines += [f"{extra['workload']}; times {unit}.", ""]
+    lines += [f"| contender | median | IQR | min | rounds | ÷ {base_name} |", "|---|---|---|---|---|---|"]
+    for name in order:
+        s = entries[name]["stats"]
+        lines.append(f"| {name} | {fmt_time(s['median'])} | {fmt_time(s['iqr'])} | {fmt_time(s['min'])} | "
+                     f"{s['rounds']} | {r[name]:.2f} |")
+    return [*lines, ""]
+
+
+def markdown(data: dict[str, Any], plots: list[str] | None = None) -> str:
+    info = (data.get("machine_info") or {}).get("fastnet_bench", {})
+    groups = by_group(data)
+    lines = ["# fastnet benchmarks", ""]
+    if info.get("smoke"):
+        lines += ["**Smoke run** (tiny data, one round each): the numbers below mean nothing.", ""]
+    lines += ["Same data, dtype, initial weights and thread count for every contender; warm-up excluded; "
+              "training times are whole epochs divided by their steps. Produced by `python bench/report.py`.", ""]
+    lines += machine_section(info) + summary_section(groups) + targets_section(groups)
+    lines += ["## All groups", ""]
+    for group, entries in groups.items():
+        lines += group_section(group, entries)
+    for path in plots or []:
+        lines += [f"![{path}]({path})", ""]
+    return "\n".join(lines)
