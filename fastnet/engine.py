@@ -15,7 +15,7 @@ import numpy as np
 
 from fastnet._engine import Engine
 from fastnet.checks import check_finite
-from fastnet.model import PREDICT_CHUNK_ROWS, NonFiniteLoss
+from fastnet.model import OVERFLOW_MESSAGE, PREDICT_CHUNK_ROWS, NonFiniteLoss
 
 CHECKPOINT_SECONDS = 0.05  # return to Python this often during an epoch
 
@@ -94,5 +94,5 @@ class EngineMixin:
             rows = slice(start, start + PREDICT_CHUNK_ROWS)
             if not engine.forward(X[rows], out[rows]):
                 check_finite(X, "X")  # names the bad entry when the input itself is not finite
-                raise ValueError("X overflows the network: a pre-activation became infinite; scale the inputs")
+                raise ValueError(OVERFLOW_MESSAGE)
         return out

@@ -77,6 +77,7 @@ class Dense:
         self._X: np.ndarray | None = None
         self._Z: np.ndarray | None = None
         self._A: np.ndarray | None = None
+        self._finite = True  # whether the last forward's pre-activations were all finite
 
     n_in = property(lambda self: self._n_in, doc="Input width.")
     n_out = property(lambda self: self._n_out, doc="Output width.")
@@ -140,7 +141,7 @@ class Dense:
         m = X.shape[0]
         Z = np.empty((m, self.n_out), dtype=self.dtype)
         A = np.empty((m, self.n_out), dtype=self.dtype)
-        self._ops.dense_forward(X, self._W, self._b, self.activation, Z, A)
+        self._finite = bool(self._ops.dense_forward(X, self._W, self._b, self.activation, Z, A))
         if keep:
             self._X, self._Z, self._A = X, Z, A
         return A

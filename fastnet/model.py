@@ -17,6 +17,7 @@ from fastnet.progress import Progress
 from fastnet.training import History, call_hook, check_callbacks, check_monitors
 
 PREDICT_CHUNK_ROWS = 8192  # predict/evaluate work on bounded slices of huge inputs
+OVERFLOW_MESSAGE = "X overflows the network: a pre-activation became infinite; scale the inputs"
 
 
 class NonFiniteLoss(Exception):
@@ -327,6 +328,8 @@ class Sequential:
         for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
             chunk = slice(start, start + PREDICT_CHUNK_ROWS)
             out[chunk] = self._forward(X[chunk], keep=False)
+            if not all(layer._finite for layer in self.layers):
+                raise ValueError(OVERFLOW_MESSAGE)
         return out
 
     def evaluate(self, X: Any, Y: Any) -> dict[str, float]:

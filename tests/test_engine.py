@@ -102,8 +102,9 @@ def test_predict_rejects_non_finite_input_from_the_forward_pass(bad):
             model.predict(batch)
 
 
-def test_predict_reports_overflow_of_finite_input():
-    model = digits_like(fastnet, fastnet.SGD(0.1))
+@pytest.mark.parametrize("fn", [fastnet, fastnet.reference], ids=["compiled", "reference"])
+def test_predict_reports_overflow_of_finite_input(fn):
+    model = digits_like(fn, fn.SGD(0.1))
     model.layers[0].W[...] = 1.0  # 64 inputs of 1e307 sum past the largest double
     with pytest.raises(ValueError, match="overflow"):
         model.predict(np.full((2, 64), 1e307))

@@ -47,11 +47,10 @@ def _activate(activation: str, Z: np.ndarray) -> np.ndarray:
 
 def dense_forward(X, W, b, activation, Z, A):
     """Z = X @ W + b; A = f(Z). Returns True when every Z is finite (so non-finite input is seen)."""
-    Z[...] = X @ W + b
-    finite = bool(np.isfinite(Z).all())
-    with np.errstate(invalid="ignore"):  # non-finite Z is reported, not warned about
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite Z is reported, not warned about
+        Z[...] = X @ W + b
         A[...] = _activate(activation, Z)
-    return finite
+    return bool(np.isfinite(Z).all())
 
 
 def activation_backward(activation, Z, A, dA, dZ):
