@@ -102,12 +102,14 @@ def summary_section(groups: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
     lines = ["## Summary", "",
              "Medians. `X ÷ fastnet` > 1 means fastnet is that many times faster than X; `fastnet ÷ GEMMs alone` "
              "is fastnet's time over that of the step's matrix products alone (1.00 = at the limit).", ""]
-    train = [(g, e) for g, e in rows if not g.startswith("infer")]
-    infer = [(g, e) for g, e in rows if g.startswith("infer")]
-    if train:
-        lines += summary_table("Training, time per step", train)
-    if infer:
-        lines += summary_table("Inference, time per 1-sample predict", infer)
+    parts = (
+        ("Training, time per step", [(g, e) for g, e in rows if g in TRAIN_GROUPS]),
+        ("Inference, time per 1-sample predict", [(g, e) for g, e in rows if g.startswith("infer-")]),
+        ("Other groups", [(g, e) for g, e in rows if g not in TRAIN_GROUPS and not g.startswith("infer-")]),
+    )
+    for title, part in parts:
+        if part:
+            lines += summary_table(title, part)
     return lines
 
 

@@ -4,36 +4,47 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from report_format import FASTNET, GEMM, by_group, median, ratios
+from report_format import FASTNET, GEMM, TRAIN_GROUPS, by_group, median, ratios
 
 
-def speedups(data: dict[str, Any], path: Path) -> bool:
-    """Bars of (contender time ÷ fastnet time) per workload, log scale; a second panel: fastnet ÷ GEMMs alone."""
+def _is_workload(group: str) -> bool:
+    return group in TRAIN_GROUPS or group.startswith("infer-")
+
+
+def speedups(data: dict[str, Any], path: Path, workloads: bool = True) -> bool:
+    """Bars of (contender time ÷ fastnet time) per group, log scale; a second panel: fastnet ÷ GEMMs alone.
+
+    ``workloads``: the training and inference workloads; otherwise every other group with fastnet (kernels).
+    """
     import matplotlib.pyplot as plt
 
-    groups = {g: ratios(e) for g, e in by_group(data).items() if FASTNET in e}
+    groups = {g: ratios(e) for g, e in by_group(data).items() if FASTNET in e and _is_workload(g) == workloads}
     if not groups:
         return False
     peers = [n for n in dict.fromkeys(n for r in groups.values() for n in r) if n not in (FASTNET, GEMM)]
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [3, 1]})
     width = 0.8 / max(len(peers), 1)
-    names = list(groups)
+    names = sorted(groups, key=lambda g: (g.startswith("infer-"), list(groups).index(g)))  # training first
+    colors = plt.get_cmap("tab10")
     for i, peer in enumerate(peers):
         xs = [j + (i - (len(peers) - 1) / 2) * width for j, g in enumerate(names) if peer in groups[g]]
         ys = [groups[g][peer] for g in names if peer in groups[g]]
-        ax.bar(xs, ys, width, label=peer)
+        ax.bar(xs, ys, width, label=peer, color=colors(i % 10))
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_yscale("log")
-    ax.set_xticks(range(len(names)), names)
+    ax.set_xticks(range(len(names)), names, rotation=0 if workloads else 60, ha="center" if workloads else "right")
     ax.set_ylabel("time ÷ fastnet's time (> 1: fastnet faster)")
     ax.set_title("fastnet's speed-up over each contender")
     ax.legend(fontsize=8)
     limited = [g for g in names if GEMM in groups[g]]
     ax2.bar(limited, [1 / groups[g][GEMM] for g in limited], color="tab:gray")
     ax2.axhline(1.0, color="black", linewidth=0.8)
+    ax2.set_yscale("log")
+    ax2.tick_params(axis="x", labelrotation=45)
     ax2.set_ylabel("fastnet time ÷ GEMMs-alone time")
     ax2.set_title("distance to the GEMM limit")
     fig.tight_layout()
@@ -90,7 +101,8 @@ def plots(data: dict[str, Any], out: Path) -> list[str]:
     except ImportError:
         return []
     made = []
-    for name, draw in (("speedups.png", speedups), ("sweep.png", sweep)):
+    kernels = partial(speedups, workloads=False)
+    for name, draw in (("speedups.png", speedups), ("kernels.png", kernels), ("sweep.png", sweep)):
         if draw(data, out / name):
             made.append(name)
     return made
