@@ -60,17 +60,32 @@ def as_real_array(value: Any, name: str) -> np.ndarray:
     return array
 
 
-def check_finite(array: np.ndarray, name: str) -> None:
-    """ValueError naming the first non-finite entry of a float array."""
+def check_finite(array: np.ndarray, name: str, source: np.ndarray | None = None) -> None:
+    """ValueError naming the first non-finite entry of a float array.
+
+    ``source`` is what ``array`` was converted from: a finite value there overflowed the cast.
+    """
     if array.dtype.kind == "f" and array.size and not np.isfinite(array).all():
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        if source is not None and source.shape == array.shape and np.isfinite(source[where]):
+            raise ValueError(f"{name} must fit in {array.dtype}, got {source[where]} at index {where}")
         raise ValueError(f"{name} must be finite, got {array[where]} at index {where}")
+
+
+def convert(array: np.ndarray, dtype: np.dtype, copy: bool = False) -> np.ndarray:
+    """C-contiguous ``array`` in ``dtype``; values too large for it become inf silently
+    (every caller then checks finiteness and reports them)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if copy:
+            return np.array(array, dtype=dtype, order="C", copy=True)
+        return np.ascontiguousarray(array, dtype=dtype)
 
 
 def as_float_array(value: Any, name: str, dtype: np.dtype) -> np.ndarray:
     """C-contiguous, finite, real array in ``dtype``; copies only when needed."""
-    array = np.ascontiguousarray(as_real_array(value, name), dtype=dtype)
-    check_finite(array, name)
+    source = as_real_array(value, name)
+    array = convert(source, dtype)
+    check_finite(array, name, source)
     return array
 
 
@@ -90,7 +105,7 @@ def as_matrix(
     if array.shape[0] == 0 and not allow_empty:
         raise ValueError(f"{name} must have at least one row, got shape {array.shape}")
     if not finite:
-        return np.ascontiguousarray(array, dtype=dtype)
+        return convert(array, dtype)
     return as_float_array(array, name, dtype)
 
 
@@ -146,6 +161,6 @@ def as_parameter(value: Any, name: str, shape: tuple[int, ...], dtype: np.dtype)
     array = as_real_array(value, name)
     if array.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
-    array = np.array(array, dtype=dtype, order="C", copy=True)
-    check_finite(array, name)
-    return array
+    converted = convert(array, dtype, copy=True)
+    check_finite(converted, name, array)
+    return converted

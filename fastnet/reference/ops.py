@@ -88,6 +88,13 @@ def loss_grad(loss, Z, A, Y, dOut):
     ``Y`` is ``(m, k)`` in the model's dtype, or for ``cross_entropy`` may be
     class ids of shape ``(m,)`` (intp).
     """
+    # Targets far outside the outputs' range can overflow the loss: that is reported as an
+    # inf/NaN loss (fit raises FloatingPointError), not warned about.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _loss_grad(loss, Z, A, Y, dOut)
+
+
+def _loss_grad(loss, Z, A, Y, dOut):
     m, k = A.shape
     if loss == "mse":
         diff = A - Y
