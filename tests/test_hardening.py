@@ -13,6 +13,7 @@ import pytest
 
 import fastnet
 import fastnet.reference
+
 from helpers import BACKEND_IDS, BACKENDS
 
 pytestmark = pytest.mark.filterwarnings("error")  # any numpy warning here is a failure
