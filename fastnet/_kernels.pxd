@@ -20,3 +20,26 @@ cdef int sgd_update(floating[::1] w, const floating[::1] g, floating[::1] v, dou
                     bint nesterov) except -1 nogil
 cdef int adam_update(floating[::1] w, const floating[::1] g, floating[::1] m, floating[::1] v, long t,
                      double lr, double beta1, double beta2, double eps) except -1 nogil
+
+# Row-major GEMM, C (m×n) = alpha·op(A)·op(B) + beta·C (beta == 0 never reads C): the C
+# micro-kernels below GEMM_THRESHOLD flops (m·n·k), BLAS above; `backend` forces either.
+cdef enum:
+    GEMM_AUTO = 0
+    GEMM_MICRO = 1
+    GEMM_BLAS = 2
+
+cdef void gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
+               const floating *A, Py_ssize_t lda, const floating *B, Py_ssize_t ldb, floating beta,
+               floating *C, Py_ssize_t ldc, int backend=*) noexcept nogil
+cdef Py_ssize_t gemm_threshold() noexcept nogil
+cdef void set_gemm_threshold(Py_ssize_t flops) noexcept nogil
+# y = exp(x) by the hand-written vectorised exp (csrc/fn_exp.h); y may alias x.
+cdef int vexp(const floating[::1] x, floating[::1] y) except -1 nogil
+
+# CPU paths of the micro-kernels (csrc/fn_cpu.h): 0 default, 1 x86-64-v3, 2 x86-64-v4.
+cdef int cpu_npaths() noexcept nogil
+cdef const char *cpu_path_name(int path) noexcept nogil
+cdef bint cpu_path_supported(int path) noexcept nogil
+cdef int cpu_active_path() noexcept nogil
+cdef int cpu_set_path(int path) noexcept nogil
+cdef int cpu_init_status() noexcept nogil

@@ -1,98 +1,177 @@
 # The kernel bodies declared in _kernels.pxd. Each mirrors one function of
-# fastnet/reference/ops.py (the oracle it is tested against).
-from libc.math cimport exp, fabs, isfinite, log, log1p, pow, sqrt, tanh
+# fastnet/reference/ops.py (the oracle it is tested against). Products go to the C
+# micro-kernels of csrc/ when small and to BLAS when large (gemm below); exp-based
+# elementwise math uses the hand-written vectorised exp of csrc/fn_exp.h, not libm.
+import warnings
 
-from fastnet._blas cimport gemm
-from fastnet._types cimport (ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_SOFTMAX, ACT_TANH,
-                             LOSS_BINARY_CROSS_ENTROPY, LOSS_CROSS_ENTROPY, LOSS_MSE, floating)
+from libc.math cimport log, log1p, log1pf, logf, pow, sqrt, sqrtf
 
-cdef double LEAKY_SLOPE = 0.01
+from fastnet cimport _blas
+from fastnet._types cimport LOSS_CROSS_ENTROPY, LOSS_MSE, floating
 
 
-cdef inline floating sigmoid(floating z) noexcept nogil:
-    # exp only ever sees a non-positive argument, so it cannot overflow.
-    cdef floating e
-    if z >= 0:
-        return 1 / (1 + exp(-z))
-    e = exp(z)
-    return e / (1 + e)
+cdef extern from "fn_cpu.h" nogil:
+    enum:
+        FN_NPATHS
+    int fn_path
+    const char *fn_path_name(int path)
+    int fn_path_supported(int path)
+    int fn_set_path(int path)
+    int fn_cpu_init()
+
+cdef extern from "fn_gemm.h" nogil:
+    void fn_gemm_s(int ta, int tb, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha, const float *A,
+                   Py_ssize_t lda, const float *B, Py_ssize_t ldb, float beta, float *C, Py_ssize_t ldc)
+    void fn_gemm_d(int ta, int tb, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, double alpha, const double *A,
+                   Py_ssize_t lda, const double *B, Py_ssize_t ldb, double beta, double *C, Py_ssize_t ldc)
+
+cdef extern from "fn_vmath.h" nogil:
+    void fn_vexp_s(Py_ssize_t n, const float *x, float *y)
+    void fn_vexp_d(Py_ssize_t n, const double *x, double *y)
+    int fn_act_forward_s(int act, Py_ssize_t m, Py_ssize_t n, const float *z, float *a)
+    int fn_act_forward_d(int act, Py_ssize_t m, Py_ssize_t n, const double *z, double *a)
+    void fn_act_backward_s(int act, Py_ssize_t m, Py_ssize_t n, const float *z, const float *a, const float *da,
+                           float *dz)
+    void fn_act_backward_d(int act, Py_ssize_t m, Py_ssize_t n, const double *z, const double *a,
+                           const double *da, double *dz)
+
+
+# ---- CPU path (chosen once at import; FASTNET_CPU overrides) -------------------------
+
+cdef int _cpu_status = fn_cpu_init()
+if _cpu_status == 1:
+    warnings.warn("FASTNET_CPU names no known CPU path (default, x86-64-v3, x86-64-v4); using the best "
+                  f"supported one, {fn_path_name(fn_path).decode()}", RuntimeWarning, stacklevel=2)
+elif _cpu_status == 2:
+    warnings.warn("FASTNET_CPU names a path this CPU cannot run; clamped to "
+                  f"{fn_path_name(fn_path).decode()}", RuntimeWarning, stacklevel=2)
+
+cdef int cpu_npaths() noexcept nogil:
+    return FN_NPATHS
+
+cdef const char *cpu_path_name(int path) noexcept nogil:
+    return fn_path_name(path)
+
+cdef bint cpu_path_supported(int path) noexcept nogil:
+    return fn_path_supported(path)
+
+cdef int cpu_active_path() noexcept nogil:
+    return fn_path
+
+cdef int cpu_set_path(int path) noexcept nogil:
+    return fn_set_path(path)
+
+cdef int cpu_init_status() noexcept nogil:
+    return _cpu_status
+
+
+# ---- GEMM dispatch ---------------------------------------------------------------------
+# Products of at most _gemm_threshold multiply-adds (m·n·k) run in the single-threaded C
+# micro-kernels, larger ones in scipy's BLAS. Measured with `python bench/bench_kernels.py
+# --sweep [--threads 1]` (2-core AVX2+FMA, x86-64-v3 path, scipy's OpenBLAS 'Haswell', shared
+# machine at load ~5), as time(BLAS)/time(micro) in a nogil loop, range over the three
+# products (Z=X@W, dW=Xᵀ@dZ, dX=dZ@Wᵀ); > 1 means the micro-kernel is faster:
+#     m·n·k               BLAS 1 thread          BLAS default (2) threads
+#                       float64    float32       float64      float32
+#     8³                1.3–1.5    1.3–1.5       1.3–1.6      1.4–1.5
+#     16×64×15          0.8–0.9    1.1–1.4       0.9          1.1–1.3
+#     32³               0.9–1.1    1.2–1.5       1.0          1.2–1.5
+#     64³ (262144)      1.0–1.1    1.1–1.3       1.0–1.1      1.1–1.3
+#     80³               1.0–1.1    1.1–1.2       1.0–1.1      1.1–1.2
+#     96³               1.0–1.1    1.1–1.2       160–180      320–380  (OpenBLAS starts threading)
+#     128³ (2097152)    1.0        1.1           73           135–170
+#     32×784×128        0.9        1.1–1.2       46–56        75–82
+#     256×512×129       0.9–1.1    1.0           21–24        1–50
+# So up to ~128³ the micro-kernel is as fast as single-threaded OpenBLAS (float: faster) and
+# skips its call and threading overhead; OpenBLAS switches to threads near 96³, which on an
+# idle machine can approach 2× and on a busy one collapses (above). Threshold: 2²¹ = 128³.
+cdef Py_ssize_t _gemm_threshold = 2097152
+
+
+cdef Py_ssize_t gemm_threshold() noexcept nogil:
+    return _gemm_threshold
+
+
+cdef void set_gemm_threshold(Py_ssize_t flops) noexcept nogil:
+    global _gemm_threshold
+    _gemm_threshold = flops
+
+
+cdef void gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
+               const floating *A, Py_ssize_t lda, const floating *B, Py_ssize_t ldb, floating beta,
+               floating *C, Py_ssize_t ldc, int backend=GEMM_AUTO) noexcept nogil:
+    if m == 0 or n == 0:
+        return
+    if backend == GEMM_MICRO or (backend == GEMM_AUTO and m * n * k <= _gemm_threshold):
+        if floating is float:
+            fn_gemm_s(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+        else:
+            fn_gemm_d(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+    else:
+        _blas.gemm(trans_a, trans_b, <int> m, <int> n, <int> k, alpha, A, <int> lda, B, <int> ldb, beta, C,
+                   <int> ldc)
+
+
+cdef int vexp(const floating[::1] x, floating[::1] y) except -1 nogil:
+    cdef Py_ssize_t n = x.shape[0]
+    if n == 0:
+        return 0
+    if floating is float:
+        fn_vexp_s(n, &x[0], &y[n - 1] - (n - 1))
+    else:
+        fn_vexp_d(n, &x[0], &y[n - 1] - (n - 1))
+    return 0
+
+
+# ---- the ops -----------------------------------------------------------------------------
+# Raw pointers go to C; taking the address of the last element first makes a debug build
+# (boundscheck on) raise IndexError for an array too small, instead of writing past it.
+
+cdef inline floating *last(floating[:, ::1] a, Py_ssize_t m, Py_ssize_t n) except NULL nogil:
+    return &a[m - 1, n - 1] - (m * n - 1)
+
+
+cdef inline const floating *clast(const floating[:, ::1] a, Py_ssize_t m, Py_ssize_t n) except NULL nogil:
+    return &a[m - 1, n - 1] - (m * n - 1)
 
 
 cdef int dense_forward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[::1] b, int act,
                        floating[:, ::1] Z, floating[:, ::1] A) except -1 nogil:
     """Z = X @ W + b, then A = f(Z); returns 1 when every Z is finite, else 0."""
     cdef Py_ssize_t m = X.shape[0], n_in = X.shape[1], n_out = W.shape[1], i, j
+    cdef floating *z
     if m == 0:
         return 1
+    z = last(Z, m, n_out)
     for i in range(m):  # the bias rides in the GEMM as its beta·C term
         for j in range(n_out):
-            Z[i, j] = b[j]
-    gemm(False, False, <int> m, <int> n_out, <int> n_in, <floating> 1, &X[0, 0], <int> n_in,
-         &W[0, 0], <int> n_out, <floating> 1, &Z[0, 0], <int> n_out)
+            z[i * n_out + j] = b[j]
+    gemm(False, False, m, n_out, n_in, <floating> 1, clast(X, m, n_in), n_in, clast(W, n_in, n_out), n_out,
+         <floating> 1, z, n_out)
     return activation_forward(act, Z, A)
 
 
 cdef int activation_forward(int act, const floating[:, ::1] Z, floating[:, ::1] A) except -1 nogil:
     """A = f(Z) elementwise (softmax row-wise); returns 1 when every Z is finite, else 0."""
-    cdef Py_ssize_t m = Z.shape[0], n = Z.shape[1], i, j
-    cdef floating z, top, total
-    cdef bint finite = True
-    for i in range(m):
-        for j in range(n):
-            finite &= isfinite(Z[i, j])
-        if act == ACT_SOFTMAX:
-            top = Z[i, 0]
-            for j in range(1, n):
-                if Z[i, j] > top:
-                    top = Z[i, j]
-            total = 0
-            for j in range(n):
-                A[i, j] = exp(Z[i, j] - top)
-                total += A[i, j]
-            for j in range(n):
-                A[i, j] /= total
-            continue
-        for j in range(n):
-            z = Z[i, j]
-            if act == ACT_IDENTITY:
-                A[i, j] = z
-            elif act == ACT_RELU:
-                A[i, j] = z if z > 0 else 0
-            elif act == ACT_LEAKY_RELU:
-                A[i, j] = z if z > 0 else z * <floating> LEAKY_SLOPE
-            elif act == ACT_TANH:
-                A[i, j] = tanh(z)
-            else:
-                A[i, j] = sigmoid(z)
-    return finite
+    cdef Py_ssize_t m = Z.shape[0], n = Z.shape[1]
+    if m == 0 or n == 0:
+        return 1
+    if floating is float:
+        return fn_act_forward_s(act, m, n, clast(Z, m, n), last(A, m, n))
+    else:
+        return fn_act_forward_d(act, m, n, clast(Z, m, n), last(A, m, n))
 
 
 cdef int activation_backward(int act, const floating[:, ::1] Z, const floating[:, ::1] A,
                              const floating[:, ::1] dA, floating[:, ::1] dZ) except -1 nogil:
     """dZ = dA ⊙ f'(Z), with softmax's row-wise Jacobian product A ⊙ (dA − rowsum(dA ⊙ A))."""
-    cdef Py_ssize_t m = Z.shape[0], n = Z.shape[1], i, j
-    cdef floating a, dot
-    for i in range(m):
-        if act == ACT_SOFTMAX:
-            dot = 0
-            for j in range(n):
-                dot += dA[i, j] * A[i, j]
-            for j in range(n):
-                dZ[i, j] = A[i, j] * (dA[i, j] - dot)
-            continue
-        for j in range(n):
-            if act == ACT_IDENTITY:
-                dZ[i, j] = dA[i, j]
-            elif act == ACT_RELU:
-                dZ[i, j] = dA[i, j] if Z[i, j] > 0 else 0
-            elif act == ACT_LEAKY_RELU:
-                dZ[i, j] = dA[i, j] if Z[i, j] > 0 else dA[i, j] * <floating> LEAKY_SLOPE
-            elif act == ACT_TANH:
-                a = A[i, j]
-                dZ[i, j] = dA[i, j] * (1 - a * a)
-            else:
-                a = A[i, j]
-                dZ[i, j] = dA[i, j] * a * (1 - a)
+    cdef Py_ssize_t m = Z.shape[0], n = Z.shape[1]
+    if m == 0 or n == 0:
+        return 0
+    if floating is float:
+        fn_act_backward_s(act, m, n, clast(Z, m, n), clast(A, m, n), clast(dA, m, n), last(dZ, m, n))
+    else:
+        fn_act_backward_d(act, m, n, clast(Z, m, n), clast(A, m, n), clast(dA, m, n), last(dZ, m, n))
     return 0
 
 
@@ -102,67 +181,95 @@ cdef int dense_backward(const floating[:, ::1] X, const floating[:, ::1] W, cons
     """dW = Xᵀ @ dZ + l2·W, db = column sums of dZ, and dX = dZ @ Wᵀ when want_dX."""
     cdef Py_ssize_t m = X.shape[0], n_in = X.shape[1], n_out = W.shape[1], i, j
     cdef floating lam = <floating> l2
+    cdef floating *dw = last(dW, n_in, n_out)
+    cdef const floating *w = clast(W, n_in, n_out)
+    cdef const floating *dz
     for j in range(n_out):
         db[j] = 0
+    if l2 != 0 or m == 0:  # dW starts as λ·W and the GEMM adds Xᵀ @ dZ onto it
+        for i in range(n_in * n_out):
+            dw[i] = lam * w[i]
     if m == 0:
-        for i in range(n_in):
-            for j in range(n_out):
-                dW[i, j] = lam * W[i, j]
         return 0
+    dz = clast(dZ, m, n_out)
     if want_dX:
-        gemm(False, True, <int> m, <int> n_in, <int> n_out, <floating> 1, &dZ[0, 0], <int> n_out,
-             &W[0, 0], <int> n_out, <floating> 0, &dX[0, 0], <int> n_in)
-    if l2 != 0:  # dW starts as λ·W and the GEMM adds Xᵀ @ dZ onto it
-        for i in range(n_in):
-            for j in range(n_out):
-                dW[i, j] = lam * W[i, j]
-    gemm(True, False, <int> n_in, <int> n_out, <int> m, <floating> 1, &X[0, 0], <int> n_in,
-         &dZ[0, 0], <int> n_out, <floating> (1 if l2 != 0 else 0), &dW[0, 0], <int> n_out)
+        gemm(False, True, m, n_in, n_out, <floating> 1, dz, n_out, w, n_out, <floating> 0,
+             last(dX, m, n_in), n_in)
+    gemm(True, False, n_in, n_out, m, <floating> 1, clast(X, m, n_in), n_in, dz, n_out,
+         <floating> (1 if l2 != 0 else 0), dw, n_out)
     for i in range(m):
         for j in range(n_out):
-            db[j] += dZ[i, j]
+            db[j] += dz[i * n_out + j]
     return 0
 
 
-cdef inline floating row_log_sum_exp(const floating[:, ::1] Z, Py_ssize_t i) noexcept nogil:
-    cdef Py_ssize_t j, n = Z.shape[1]
-    cdef floating top = Z[i, 0], total = 0
+cdef inline floating row_log_sum_exp(const floating *z, floating *scratch, Py_ssize_t n) noexcept nogil:
+    """log Σ exp(z) over one row, max-shifted; scratch (n values) receives exp(z − max)."""
+    cdef Py_ssize_t j
+    cdef floating top = z[0], total = 0
     for j in range(1, n):
-        if Z[i, j] > top:
-            top = Z[i, j]
+        if z[j] > top:
+            top = z[j]
     for j in range(n):
-        total += exp(Z[i, j] - top)
-    return top + log(total)
+        scratch[j] = z[j] - top
+    if floating is float:
+        fn_vexp_s(n, scratch, scratch)
+    else:
+        fn_vexp_d(n, scratch, scratch)
+    for j in range(n):
+        total += scratch[j]
+    if floating is float:
+        return top + logf(total)
+    else:
+        return top + log(total)
 
 
 cdef double loss_grad(int loss, const floating[:, ::1] Z, const floating[:, ::1] A, const floating[:, ::1] Y,
                       floating[:, ::1] dOut) except? -1 nogil:
-    """Data loss of (A, Y) and its gradient: dA for mse, the fused dZ for the cross-entropies."""
+    """Data loss of (A, Y) and its gradient: dA for mse, the fused dZ for the cross-entropies.
+
+    dOut doubles as scratch for the exps before it receives the gradient. The scalar loss
+    is accumulated in double in both dtypes (a reduction, not per-element math)."""
     cdef Py_ssize_t m = A.shape[0], k = A.shape[1], i, j
-    cdef double total = 0, lse
-    cdef floating diff, z, scale
+    cdef double total = 0
+    cdef floating diff, z, scale, lse
+    cdef const floating *a
+    cdef const floating *y
+    cdef const floating *zz
+    cdef floating *d
+    if m == 0 or k == 0:
+        return 0
+    a, y, d = clast(A, m, k), clast(Y, m, k), last(dOut, m, k)
     if loss == LOSS_MSE:
         scale = <floating> (2.0 / (m * k))
-        for i in range(m):
-            for j in range(k):
-                diff = A[i, j] - Y[i, j]
-                dOut[i, j] = diff * scale
-                total += diff * diff
+        for i in range(m * k):
+            diff = a[i] - y[i]
+            d[i] = diff * scale
+            total += diff * diff
         return total / (m * k)
+    zz = clast(Z, m, k)
     if loss == LOSS_CROSS_ENTROPY:
         scale = <floating> m
         for i in range(m):
-            lse = row_log_sum_exp(Z, i)
-            for j in range(k):
-                total += Y[i, j] * (lse - Z[i, j])
-                dOut[i, j] = (A[i, j] - Y[i, j]) / scale
+            lse = row_log_sum_exp(zz + i * k, d + i * k, k)
+            for j in range(i * k, i * k + k):
+                total += y[j] * (lse - zz[j])
+                d[j] = (a[j] - y[j]) / scale
         return total / m
-    scale = <floating> (m * k)
-    for i in range(m):
-        for j in range(k):
-            z = Z[i, j]
-            total += (z if z > 0 else 0) - z * Y[i, j] + log1p(exp(-fabs(z)))
-            dOut[i, j] = (A[i, j] - Y[i, j]) / scale
+    scale = <floating> (m * k)  # binary cross-entropy from logits
+    for i in range(m * k):
+        d[i] = -zz[i] if zz[i] > 0 else zz[i]  # exp(−|z|) cannot overflow
+    if floating is float:
+        fn_vexp_s(m * k, d, d)
+    else:
+        fn_vexp_d(m * k, d, d)
+    for i in range(m * k):
+        z = zz[i]
+        if floating is float:
+            total += (z if z > 0 else 0) - z * y[i] + log1pf(d[i])
+        else:
+            total += (z if z > 0 else 0) - z * y[i] + log1p(d[i])
+        d[i] = (a[i] - y[i]) / scale
     return total / (m * k)
 
 
@@ -172,8 +279,10 @@ cdef double cross_entropy_ids(const floating[:, ::1] Z, const floating[:, ::1] A
     cdef Py_ssize_t m = A.shape[0], k = A.shape[1], i, j
     cdef double total = 0
     cdef floating scale = <floating> m
+    if m == 0:
+        return 0
     for i in range(m):
-        total += row_log_sum_exp(Z, i) - Z[i, ids[i]]
+        total += row_log_sum_exp(&Z[i, 0], &dOut[i, 0], k) - Z[i, ids[i]]
         for j in range(k):
             dOut[i, j] = A[i, j]
         dOut[i, ids[i]] -= 1
@@ -208,8 +317,13 @@ cdef int adam_update(floating[::1] w, const floating[::1] g, floating[::1] m, fl
     cdef floating one_b1 = <floating> (1.0 - beta1), one_b2 = <floating> (1.0 - beta2)
     cdef floating c1 = <floating> (1.0 - pow(beta1, t)), c2 = <floating> (1.0 - pow(beta2, t))
     cdef floating rate = <floating> lr, epsilon = <floating> eps
+    cdef floating root
     for i in range(n):
         m[i] = b1 * m[i] + one_b1 * g[i]
         v[i] = b2 * v[i] + one_b2 * (g[i] * g[i])
-        w[i] -= rate * (m[i] / c1) / (sqrt(v[i] / c2) + epsilon)
+        if floating is float:  # sqrtf: float math stays float
+            root = sqrtf(v[i] / c2)
+        else:
+            root = sqrt(v[i] / c2)
+        w[i] -= rate * (m[i] / c1) / (root + epsilon)
     return 0

@@ -1,0 +1,25 @@
+/* Instantiate every templated kernel for float and double on one CPU path. */
+#include <stdint.h>
+
+#include "fn_exp.h"
+#include "fn_gemm.h"
+#include "fn_tmpl.h"
+#include "fn_vmath.h"
+
+#define T float
+#define UINT uint32_t
+#define TS s
+#include "fn_gemm_tmpl.h"
+#include "fn_vmath_tmpl.h"
+#undef T
+#undef UINT
+#undef TS
+
+#define T double
+#define UINT uint64_t
+#define TS d
+#include "fn_gemm_tmpl.h"
+#include "fn_vmath_tmpl.h"
+#undef T
+#undef UINT
+#undef TS

@@ -1,0 +1,90 @@
+/* Elementwise kernels for type T on one CPU path (included by fn_instances.h). Each case is
+ * its own simple loop so the compiler vectorises it; the finiteness flag is an integer AND
+ * (z − z is 0 exactly when z is finite), which vectorises where a float reduction would not.
+ * A ?: whose arm does float math is written as fn_select_ (see fn_exp_tmpl.h), else GCC's
+ * default -ftrapping-math keeps the branch and the loop stays scalar. */
+#define FE_(name, ts) fn_##name##_##ts
+#define FE(name, ts) FE_(name, ts)
+
+FN_TGT void F(vexp)(ptrdiff_t n, const T *x, T *y)
+{
+    for (ptrdiff_t i = 0; i < n; i++) y[i] = FE(exp, TS)(x[i]);
+}
+
+FN_TGT static int F(softmax)(ptrdiff_t m, ptrdiff_t n, const T *z, T *a)
+{
+    int ok = 1;
+    for (ptrdiff_t i = 0; i < m; i++, z += n, a += n) {
+        T top = z[0], total = 0;
+        for (ptrdiff_t j = 0; j < n; j++) ok &= z[j] - z[j] == 0;
+        for (ptrdiff_t j = 1; j < n; j++) top = z[j] > top ? z[j] : top;
+        for (ptrdiff_t j = 0; j < n; j++) a[j] = FE(exp, TS)(z[j] - top);
+        for (ptrdiff_t j = 0; j < n; j++) total += a[j];
+        for (ptrdiff_t j = 0; j < n; j++) a[j] = a[j] / total;
+    }
+    return ok;
+}
+
+FN_TGT int F(act_forward)(int act, ptrdiff_t m, ptrdiff_t n, const T *z, T *a)
+{
+    ptrdiff_t len = m * n, i;
+    int ok = 1;
+    if (act == FN_ACT_SOFTMAX) return F(softmax)(m, n, z, a);
+    for (i = 0; i < len; i++) ok &= z[i] - z[i] == 0;
+    switch (act) {
+    case FN_ACT_IDENTITY:
+        if (a != z)
+            for (i = 0; i < len; i++) a[i] = z[i];
+        break;
+    case FN_ACT_RELU:
+        for (i = 0; i < len; i++) a[i] = z[i] > 0 ? z[i] : 0;
+        break;
+    case FN_ACT_LEAKY_RELU:
+        for (i = 0; i < len; i++) a[i] = FE(select_, TS)(z[i] > 0, z[i], z[i] * (T) 0.01);
+        break;
+    case FN_ACT_TANH: /* tanh|z| = −expm1(−2|z|) / (2 + expm1(−2|z|)), accurate near 0 */
+        for (i = 0; i < len; i++) {
+            T e = FE(expm1_neg, TS)(-2 * (z[i] < 0 ? -z[i] : z[i]));
+            T t = -e / (2 + e);
+            a[i] = z[i] < 0 ? -t : t;
+        }
+        break;
+    default: /* sigmoid; exp sees only −|z|, so it cannot overflow */
+        for (i = 0; i < len; i++) {
+            T e = FE(exp, TS)(z[i] < 0 ? z[i] : -z[i]);
+            a[i] = (z[i] >= 0 ? 1 : e) / (1 + e);
+        }
+    }
+    return ok;
+}
+
+FN_TGT void F(act_backward)(int act, ptrdiff_t m, ptrdiff_t n, const T *z, const T *a, const T *da, T *dz)
+{
+    ptrdiff_t len = m * n, i;
+    switch (act) {
+    case FN_ACT_IDENTITY:
+        for (i = 0; i < len; i++) dz[i] = da[i];
+        break;
+    case FN_ACT_RELU:
+        for (i = 0; i < len; i++) dz[i] = z[i] > 0 ? da[i] : 0;
+        break;
+    case FN_ACT_LEAKY_RELU:
+        for (i = 0; i < len; i++) dz[i] = FE(select_, TS)(z[i] > 0, da[i], da[i] * (T) 0.01);
+        break;
+    case FN_ACT_TANH:
+        for (i = 0; i < len; i++) dz[i] = da[i] * (1 - a[i] * a[i]);
+        break;
+    case FN_ACT_SIGMOID:
+        for (i = 0; i < len; i++) dz[i] = da[i] * a[i] * (1 - a[i]);
+        break;
+    default: /* softmax: the row-wise Jacobian product */
+        for (ptrdiff_t r = 0; r < m; r++, a += n, da += n, dz += n) {
+            T dot = 0;
+            for (i = 0; i < n; i++) dot += da[i] * a[i];
+            for (i = 0; i < n; i++) dz[i] = a[i] * (da[i] - dot);
+        }
+    }
+}
+
+#undef FE_
+#undef FE
