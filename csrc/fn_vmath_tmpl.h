@@ -72,7 +72,9 @@ FN_TGT void F(act_backward)(int act, ptrdiff_t m, ptrdiff_t n, const T *z, const
         for (i = 0; i < len; i++) dz[i] = FE(select_, TS)(z[i] > 0, da[i], da[i] * (T) 0.01);
         break;
     case FN_ACT_TANH:
-        for (i = 0; i < len; i++) dz[i] = da[i] * (1 - a[i] * a[i]);
+        /* (1 − a)(1 + a), not 1 − a²: no cancellation, and no a·a + c for FMA contraction to
+         * round differently from the oracle (which uses the same form) */
+        for (i = 0; i < len; i++) dz[i] = da[i] * ((1 - a[i]) * (1 + a[i]));
         break;
     case FN_ACT_SIGMOID:
         for (i = 0; i < len; i++) dz[i] = da[i] * a[i] * (1 - a[i]);

@@ -12,8 +12,9 @@ from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 import numpy as np
 
-from fastnet cimport _rowops as ro
-from fastnet._blas cimport gemm
+from libc.math cimport fabs
+
+from fastnet cimport _kernels as K
 from fastnet._types cimport LOSS_CROSS_ENTROPY, LOSS_MSE, floating
 
 cnp.import_array()
@@ -259,19 +260,43 @@ cdef bint forward_rows(Engine e, const floating *X, Py_ssize_t m) noexcept nogil
     """Forward through every layer into the workspace; True when every pre-activation is finite."""
     cdef const floating *inputs = X
     cdef Layer *L
-    cdef Py_ssize_t i, j
+    cdef int i
     cdef bint finite = True
-    cdef floating *Z
     for i in range(e.n_layers):
         L = &e.layers[i]
-        Z = <floating *> L.Z
-        for j in range(m):  # the bias rides in the GEMM as its beta·C term
-            memcpy(Z + j * L.n_out, L.b, L.n_out * sizeof(floating))
-        gemm(False, False, <int> m, <int> L.n_out, <int> L.n_in, <floating> 1, inputs, <int> L.n_in,
-             <floating *> L.W, <int> L.n_out, <floating> 1, Z, <int> L.n_out)
-        finite &= ro.activation_forward(L.act, Z, <floating *> L.A, m, L.n_out)
+        finite &= K.forward(inputs, <floating *> L.W, <floating *> L.b, L.act, <floating *> L.Z,
+                            <floating *> L.A, m, L.n_in, L.n_out)
         inputs = <floating *> L.A
     return finite
+
+
+cdef double metric_sum(int loss, const floating *A, const floating *Y, const Py_ssize_t *ids,
+                       Py_ssize_t m, Py_ssize_t k) noexcept nogil:
+    """Sum of the batch metric, as fastnet.losses.metric_sums: |A − Y| for mse, hits otherwise."""
+    cdef Py_ssize_t i, j, best, truth
+    cdef double total = 0
+    if loss == LOSS_MSE:
+        for i in range(m * k):
+            total += fabs(A[i] - Y[i])
+        return total
+    if loss == LOSS_CROSS_ENTROPY:
+        for i in range(m):
+            best = 0
+            for j in range(1, k):
+                if A[i * k + j] > A[i * k + best]:
+                    best = j
+            if ids != NULL:
+                truth = ids[i]
+            else:
+                truth = 0
+                for j in range(1, k):
+                    if Y[i * k + j] > Y[i * k + truth]:
+                        truth = j
+            total += best == truth
+        return total
+    for i in range(m * k):
+        total += (A[i] > 0.5) == (Y[i] > 0.5)
+    return total
 
 
 cdef void train_batches(Engine e, const floating *X, const floating *Y, const Py_ssize_t *ids,
@@ -305,7 +330,7 @@ cdef void train_batches(Engine e, const floating *X, const floating *Y, const Py
             idb = e.id_rows if ids != NULL else NULL
         forward_rows(e, Xb, rows)
         loss = loss_and_output_gradient(e, Yb, idb, rows)
-        st.metric_sum += ro.metric_rows(e.loss, <floating *> out.A, Yb, idb, rows, k)
+        st.metric_sum += metric_sum(e.loss, <floating *> out.A, Yb, idb, rows, k)
         st.metric_count += rows if e.loss == LOSS_CROSS_ENTROPY else rows * k
         if not isfinite(loss):
             st.failed = True
@@ -326,13 +351,13 @@ cdef double loss_and_output_gradient(Engine e, const floating *Yb, const Py_ssiz
     cdef Layer *out = &e.layers[e.n_layers - 1]
     cdef double loss
     if idb != NULL:
-        return ro.loss_ids(<floating *> out.Z, <floating *> out.A, idb, <floating *> out.dZ, rows, out.n_out)
+        return K.loss_ids(<floating *> out.Z, <floating *> out.A, idb, <floating *> out.dZ, rows, out.n_out)
     if e.loss != LOSS_MSE:  # cross-entropies are fused with their activation: the gradient is dZ
-        return ro.loss_rows(e.loss, <floating *> out.Z, <floating *> out.A, Yb, <floating *> out.dZ, rows,
-                            out.n_out)
-    loss = ro.loss_rows(e.loss, <floating *> out.Z, <floating *> out.A, Yb, <floating *> out.dA, rows, out.n_out)
-    ro.activation_backward(out.act, <floating *> out.Z, <floating *> out.A, <floating *> out.dA,
-                           <floating *> out.dZ, rows, out.n_out)
+        return K.loss_rows(e.loss, <floating *> out.Z, <floating *> out.A, Yb, <floating *> out.dZ, rows,
+                           out.n_out)
+    loss = K.loss_rows(e.loss, <floating *> out.Z, <floating *> out.A, Yb, <floating *> out.dA, rows, out.n_out)
+    K.act_backward(out.act, <floating *> out.Z, <floating *> out.A, <floating *> out.dA, <floating *> out.dZ,
+                   rows, out.n_out)
     return loss
 
 
@@ -342,45 +367,44 @@ cdef void backward_and_update(Engine e, const floating *Xb, Py_ssize_t rows, lon
     cdef Layer *L
     cdef Layer *below
     cdef const floating *inputs
-    cdef Py_ssize_t size, j
+    cdef floating *dX
     cdef floating *W
+    cdef Py_ssize_t size, j
     cdef floating shrink
     cdef bint plain_sgd = e.optimizer == 0 and e.momentum == 0
     for i in range(e.n_layers - 1, -1, -1):
         L = &e.layers[i]
-        inputs = Xb if i == 0 else <floating *> e.layers[i - 1].A
-        size = L.n_in * L.n_out
+        below = &e.layers[i - 1] if i > 0 else NULL
+        inputs = Xb if i == 0 else <floating *> below.A
+        dX = <floating *> below.dA if i > 0 else NULL
         W = <floating *> L.W
-        if i > 0:  # dX = dZ @ Wᵀ with the weights before this step's update
-            below = &e.layers[i - 1]
-            gemm(False, True, <int> rows, <int> L.n_in, <int> L.n_out, <floating> 1, <floating *> L.dZ,
-                 <int> L.n_out, W, <int> L.n_out, <floating> 0, <floating *> below.dA, <int> L.n_in)
-        ro.column_sums(<floating *> L.dZ, <floating *> L.db, rows, L.n_out)
+        size = L.n_in * L.n_out
         if plain_sgd:
-            # w −= lr·(Xᵀ dZ + λw): shrink by (1 − lr·λ), then the GEMM adds −lr·Xᵀ dZ in place.
+            # Plain SGD rides in the dW GEMM: w −= lr·(Xᵀ dZ + λw) is a shrink by (1 − lr·λ) and a
+            # GEMM with alpha = −lr, beta = 1 onto W itself, after dX used the old weights.
+            if dX != NULL:
+                K.gemm(False, True, rows, L.n_in, L.n_out, <floating> 1, <floating *> L.dZ, L.n_out, W, L.n_out,
+                       <floating> 0, dX, L.n_in)
+            K.column_sums(<floating *> L.dZ, <floating *> L.db, rows, L.n_out)
             if L.l2 != 0:
                 shrink = <floating> (1 - e.lr * L.l2)
                 for j in range(size):
                     W[j] *= shrink
-            gemm(True, False, <int> L.n_in, <int> L.n_out, <int> rows, <floating> -e.lr, inputs, <int> L.n_in,
-                 <floating *> L.dZ, <int> L.n_out, <floating> 1, W, <int> L.n_out)
-            ro.sgd_update(<floating *> L.b, <floating *> L.db, <floating *> L.slot1_b, L.n_out, e.lr, 0, False)
+            K.gemm(True, False, L.n_in, L.n_out, rows, <floating> -e.lr, inputs, L.n_in, <floating *> L.dZ,
+                   L.n_out, <floating> 1, W, L.n_out)
+            K.sgd(<floating *> L.b, <floating *> L.db, NULL, L.n_out, e.lr, 0, False)
         else:
-            gemm(True, False, <int> L.n_in, <int> L.n_out, <int> rows, <floating> 1, inputs, <int> L.n_in,
-                 <floating *> L.dZ, <int> L.n_out, <floating> 0, <floating *> L.dW, <int> L.n_out)
-            if L.l2 != 0:
-                for j in range(size):
-                    (<floating *> L.dW)[j] += <floating> L.l2 * W[j]
+            K.backward(inputs, W, <floating *> L.dZ, L.l2, <floating *> L.dW, <floating *> L.db, dX, rows,
+                       L.n_in, L.n_out)
             if e.optimizer == 0:
-                ro.sgd_update(W, <floating *> L.dW, <floating *> L.slot1_W, size, e.lr, e.momentum, e.nesterov)
-                ro.sgd_update(<floating *> L.b, <floating *> L.db, <floating *> L.slot1_b, L.n_out, e.lr,
-                              e.momentum, e.nesterov)
+                K.sgd(W, <floating *> L.dW, <floating *> L.slot1_W, size, e.lr, e.momentum, e.nesterov)
+                K.sgd(<floating *> L.b, <floating *> L.db, <floating *> L.slot1_b, L.n_out, e.lr, e.momentum,
+                      e.nesterov)
             else:
-                ro.adam_update(W, <floating *> L.dW, <floating *> L.slot1_W, <floating *> L.slot2_W, size, t,
-                               e.lr, e.beta1, e.beta2, e.eps)
-                ro.adam_update(<floating *> L.b, <floating *> L.db, <floating *> L.slot1_b,
-                               <floating *> L.slot2_b, L.n_out, t, e.lr, e.beta1, e.beta2, e.eps)
+                K.adam(W, <floating *> L.dW, <floating *> L.slot1_W, <floating *> L.slot2_W, size, t, e.lr,
+                       e.beta1, e.beta2, e.eps)
+                K.adam(<floating *> L.b, <floating *> L.db, <floating *> L.slot1_b, <floating *> L.slot2_b,
+                       L.n_out, t, e.lr, e.beta1, e.beta2, e.eps)
         if i > 0:
-            below = &e.layers[i - 1]
-            ro.activation_backward(below.act, <floating *> below.Z, <floating *> below.A, <floating *> below.dA,
-                                   <floating *> below.dZ, rows, below.n_out)
+            K.act_backward(below.act, <floating *> below.Z, <floating *> below.A, <floating *> below.dA,
+                           <floating *> below.dZ, rows, below.n_out)

@@ -21,6 +21,25 @@ cdef int sgd_update(floating[::1] w, const floating[::1] g, floating[::1] v, dou
 cdef int adam_update(floating[::1] w, const floating[::1] g, floating[::1] m, floating[::1] v, long t,
                      double lr, double beta1, double beta2, double eps) except -1 nogil
 
+# Pointer-level cores on contiguous row-major blocks: the memoryview ops above and the
+# whole-epoch engine (_engine.pyx) both run on these, so each piece of math exists once.
+cdef bint forward(const floating *X, const floating *W, const floating *b, int act, floating *Z, floating *A,
+                  Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out) noexcept nogil
+cdef bint act_forward(int act, const floating *Z, floating *A, Py_ssize_t m, Py_ssize_t n) noexcept nogil
+cdef void act_backward(int act, const floating *Z, const floating *A, const floating *dA, floating *dZ,
+                       Py_ssize_t m, Py_ssize_t n) noexcept nogil
+cdef void column_sums(const floating *dZ, floating *db, Py_ssize_t m, Py_ssize_t n) noexcept nogil
+cdef void backward(const floating *X, const floating *W, const floating *dZ, double l2, floating *dW,
+                   floating *db, floating *dX, Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out) noexcept nogil
+cdef double loss_rows(int loss, const floating *Z, const floating *A, const floating *Y, floating *dOut,
+                      Py_ssize_t m, Py_ssize_t k) noexcept nogil
+cdef double loss_ids(const floating *Z, const floating *A, const Py_ssize_t *ids, floating *dOut,
+                     Py_ssize_t m, Py_ssize_t k) noexcept nogil
+cdef void sgd(floating *w, const floating *g, floating *v, Py_ssize_t n, double lr, double momentum,
+              bint nesterov) noexcept nogil
+cdef void adam(floating *w, const floating *g, floating *m, floating *v, Py_ssize_t n, long t, double lr,
+               double beta1, double beta2, double eps) noexcept nogil
+
 # Row-major GEMM, C (m×n) = alpha·op(A)·op(B) + beta·C (beta == 0 never reads C): the C
 # micro-kernels below GEMM_THRESHOLD flops (m·n·k), BLAS above; `backend` forces either.
 cdef enum:

@@ -123,84 +123,66 @@ cdef int vexp(const floating[::1] x, floating[::1] y) except -1 nogil:
     return 0
 
 
-# ---- the ops -----------------------------------------------------------------------------
-# Raw pointers go to C; taking the address of the last element first makes a debug build
-# (boundscheck on) raise IndexError for an array too small, instead of writing past it.
+# ---- pointer-level cores ---------------------------------------------------------------
+# One body per step of a training step, on contiguous row-major blocks. The memoryview ops
+# below and the whole-epoch engine (_engine.pyx) both call these, so the math exists once.
 
-cdef inline floating *last(floating[:, ::1] a, Py_ssize_t m, Py_ssize_t n) except NULL nogil:
-    return &a[m - 1, n - 1] - (m * n - 1)
+cdef bint act_forward(int act, const floating *Z, floating *A, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    if m == 0 or n == 0:
+        return True
+    if floating is float:
+        return fn_act_forward_s(act, m, n, Z, A)
+    else:
+        return fn_act_forward_d(act, m, n, Z, A)
 
 
-cdef inline const floating *clast(const floating[:, ::1] a, Py_ssize_t m, Py_ssize_t n) except NULL nogil:
-    return &a[m - 1, n - 1] - (m * n - 1)
+cdef void act_backward(int act, const floating *Z, const floating *A, const floating *dA, floating *dZ,
+                       Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    if m == 0 or n == 0:
+        return
+    if floating is float:
+        fn_act_backward_s(act, m, n, Z, A, dA, dZ)
+    else:
+        fn_act_backward_d(act, m, n, Z, A, dA, dZ)
 
 
-cdef int dense_forward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[::1] b, int act,
-                       floating[:, ::1] Z, floating[:, ::1] A) except -1 nogil:
-    """Z = X @ W + b, then A = f(Z); returns 1 when every Z is finite, else 0."""
-    cdef Py_ssize_t m = X.shape[0], n_in = X.shape[1], n_out = W.shape[1], i, j
-    cdef floating *z
+cdef bint forward(const floating *X, const floating *W, const floating *b, int act, floating *Z, floating *A,
+                  Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out) noexcept nogil:
+    """Z = X @ W + b, then A = f(Z); True when every Z is finite."""
+    cdef Py_ssize_t i, j
     if m == 0:
-        return 1
-    z = last(Z, m, n_out)
+        return True
     for i in range(m):  # the bias rides in the GEMM as its beta·C term
         for j in range(n_out):
-            z[i * n_out + j] = b[j]
-    gemm(False, False, m, n_out, n_in, <floating> 1, clast(X, m, n_in), n_in, clast(W, n_in, n_out), n_out,
-         <floating> 1, z, n_out)
-    return activation_forward(act, Z, A)
+            Z[i * n_out + j] = b[j]
+    gemm(False, False, m, n_out, n_in, <floating> 1, X, n_in, W, n_out, <floating> 1, Z, n_out)
+    return act_forward(act, Z, A, m, n_out)
 
 
-cdef int activation_forward(int act, const floating[:, ::1] Z, floating[:, ::1] A) except -1 nogil:
-    """A = f(Z) elementwise (softmax row-wise); returns 1 when every Z is finite, else 0."""
-    cdef Py_ssize_t m = Z.shape[0], n = Z.shape[1]
-    if m == 0 or n == 0:
-        return 1
-    if floating is float:
-        return fn_act_forward_s(act, m, n, clast(Z, m, n), last(A, m, n))
-    else:
-        return fn_act_forward_d(act, m, n, clast(Z, m, n), last(A, m, n))
-
-
-cdef int activation_backward(int act, const floating[:, ::1] Z, const floating[:, ::1] A,
-                             const floating[:, ::1] dA, floating[:, ::1] dZ) except -1 nogil:
-    """dZ = dA ⊙ f'(Z), with softmax's row-wise Jacobian product A ⊙ (dA − rowsum(dA ⊙ A))."""
-    cdef Py_ssize_t m = Z.shape[0], n = Z.shape[1]
-    if m == 0 or n == 0:
-        return 0
-    if floating is float:
-        fn_act_backward_s(act, m, n, clast(Z, m, n), clast(A, m, n), clast(dA, m, n), last(dZ, m, n))
-    else:
-        fn_act_backward_d(act, m, n, clast(Z, m, n), clast(A, m, n), clast(dA, m, n), last(dZ, m, n))
-    return 0
-
-
-cdef int dense_backward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[:, ::1] dZ,
-                        double l2, floating[:, ::1] dW, floating[::1] db, floating[:, ::1] dX,
-                        bint want_dX) except -1 nogil:
-    """dW = Xᵀ @ dZ + l2·W, db = column sums of dZ, and dX = dZ @ Wᵀ when want_dX."""
-    cdef Py_ssize_t m = X.shape[0], n_in = X.shape[1], n_out = W.shape[1], i, j
-    cdef floating lam = <floating> l2
-    cdef floating *dw = last(dW, n_in, n_out)
-    cdef const floating *w = clast(W, n_in, n_out)
-    cdef const floating *dz
-    for j in range(n_out):
+cdef void column_sums(const floating *dZ, floating *db, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i, j
+    for j in range(n):
         db[j] = 0
+    for i in range(m):
+        for j in range(n):
+            db[j] += dZ[i * n + j]
+
+
+cdef void backward(const floating *X, const floating *W, const floating *dZ, double l2, floating *dW,
+                   floating *db, floating *dX, Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out) noexcept nogil:
+    """dW = Xᵀ @ dZ + l2·W, db = column sums of dZ, and dX = dZ @ Wᵀ unless dX is NULL."""
+    cdef Py_ssize_t i
+    cdef floating lam = <floating> l2
+    column_sums(dZ, db, m, n_out)
     if l2 != 0 or m == 0:  # dW starts as λ·W and the GEMM adds Xᵀ @ dZ onto it
         for i in range(n_in * n_out):
-            dw[i] = lam * w[i]
+            dW[i] = lam * W[i]
     if m == 0:
-        return 0
-    dz = clast(dZ, m, n_out)
-    if want_dX:
-        gemm(False, True, m, n_in, n_out, <floating> 1, dz, n_out, w, n_out, <floating> 0,
-             last(dX, m, n_in), n_in)
-    gemm(True, False, n_in, n_out, m, <floating> 1, clast(X, m, n_in), n_in, dz, n_out,
-         <floating> (1 if l2 != 0 else 0), dw, n_out)
-    for i in range(m):
-        for j in range(n_out):
-            db[j] += dz[i * n_out + j]
-    return 0
+        return
+    if dX != NULL:
+        gemm(False, True, m, n_in, n_out, <floating> 1, dZ, n_out, W, n_out, <floating> 0, dX, n_in)
+    gemm(True, False, n_in, n_out, m, <floating> 1, X, n_in, dZ, n_out, <floating> (1 if l2 != 0 else 0),
+         dW, n_out)
 
 
 cdef inline floating row_log_sum_exp(const floating *z, floating *scratch, Py_ssize_t n) noexcept nogil:
@@ -224,95 +206,85 @@ cdef inline floating row_log_sum_exp(const floating *z, floating *scratch, Py_ss
         return top + log(total)
 
 
-cdef double loss_grad(int loss, const floating[:, ::1] Z, const floating[:, ::1] A, const floating[:, ::1] Y,
-                      floating[:, ::1] dOut) except? -1 nogil:
-    """Data loss of (A, Y) and its gradient: dA for mse, the fused dZ for the cross-entropies.
-
-    dOut doubles as scratch for the exps before it receives the gradient. The scalar loss
-    is accumulated in double in both dtypes (a reduction, not per-element math)."""
-    cdef Py_ssize_t m = A.shape[0], k = A.shape[1], i, j
+cdef double loss_rows(int loss, const floating *Z, const floating *A, const floating *Y, floating *dOut,
+                      Py_ssize_t m, Py_ssize_t k) noexcept nogil:
+    """Data loss against target rows Y and its gradient: dA for mse, the fused dZ for the
+    cross-entropies. dOut doubles as scratch for the exps before it receives the gradient.
+    The scalar loss is accumulated in double in both dtypes (a reduction, not per-element math)."""
+    cdef Py_ssize_t i, j
     cdef double total = 0
     cdef floating diff, z, scale, lse
-    cdef const floating *a
-    cdef const floating *y
-    cdef const floating *zz
-    cdef floating *d
     if m == 0 or k == 0:
         return 0
-    a, y, d = clast(A, m, k), clast(Y, m, k), last(dOut, m, k)
     if loss == LOSS_MSE:
         scale = <floating> (2.0 / (m * k))
         for i in range(m * k):
-            diff = a[i] - y[i]
-            d[i] = diff * scale
+            diff = A[i] - Y[i]
+            dOut[i] = diff * scale
             total += diff * diff
         return total / (m * k)
-    zz = clast(Z, m, k)
     if loss == LOSS_CROSS_ENTROPY:
         scale = <floating> m
         for i in range(m):
-            lse = row_log_sum_exp(zz + i * k, d + i * k, k)
+            lse = row_log_sum_exp(Z + i * k, dOut + i * k, k)
             for j in range(i * k, i * k + k):
-                total += y[j] * (lse - zz[j])
-                d[j] = (a[j] - y[j]) / scale
+                total += Y[j] * (lse - Z[j])
+                dOut[j] = (A[j] - Y[j]) / scale
         return total / m
     scale = <floating> (m * k)  # binary cross-entropy from logits
     for i in range(m * k):
-        d[i] = -zz[i] if zz[i] > 0 else zz[i]  # exp(−|z|) cannot overflow
+        dOut[i] = -Z[i] if Z[i] > 0 else Z[i]  # exp(−|z|) cannot overflow
     if floating is float:
-        fn_vexp_s(m * k, d, d)
+        fn_vexp_s(m * k, dOut, dOut)
     else:
-        fn_vexp_d(m * k, d, d)
+        fn_vexp_d(m * k, dOut, dOut)
     for i in range(m * k):
-        z = zz[i]
+        z = Z[i]
         if floating is float:
-            total += (z if z > 0 else 0) - z * y[i] + log1pf(d[i])
+            total += (z if z > 0 else 0) - z * Y[i] + log1pf(dOut[i])
         else:
-            total += (z if z > 0 else 0) - z * y[i] + log1p(d[i])
-        d[i] = (a[i] - y[i]) / scale
+            total += (z if z > 0 else 0) - z * Y[i] + log1p(dOut[i])
+        dOut[i] = (A[i] - Y[i]) / scale
     return total / (m * k)
 
 
-cdef double cross_entropy_ids(const floating[:, ::1] Z, const floating[:, ::1] A, const Py_ssize_t[::1] ids,
-                              floating[:, ::1] dOut) except? -1 nogil:
+cdef double loss_ids(const floating *Z, const floating *A, const Py_ssize_t *ids, floating *dOut,
+                     Py_ssize_t m, Py_ssize_t k) noexcept nogil:
     """Softmax cross-entropy with class ids: loss and dZ = (P − onehot(ids)) / m."""
-    cdef Py_ssize_t m = A.shape[0], k = A.shape[1], i, j
+    cdef Py_ssize_t i, j
     cdef double total = 0
     cdef floating scale = <floating> m
-    if m == 0:
-        return 0
     for i in range(m):
-        total += row_log_sum_exp(&Z[i, 0], &dOut[i, 0], k) - Z[i, ids[i]]
-        for j in range(k):
-            dOut[i, j] = A[i, j]
-        dOut[i, ids[i]] -= 1
-        for j in range(k):
-            dOut[i, j] /= scale
+        total += row_log_sum_exp(Z + i * k, dOut + i * k, k) - Z[i * k + ids[i]]
+        for j in range(i * k, i * k + k):
+            dOut[j] = A[j]
+        dOut[i * k + ids[i]] -= 1
+        for j in range(i * k, i * k + k):
+            dOut[j] /= scale
     return total / m
 
 
-cdef int sgd_update(floating[::1] w, const floating[::1] g, floating[::1] v, double lr, double momentum,
-                    bint nesterov) except -1 nogil:
+cdef void sgd(floating *w, const floating *g, floating *v, Py_ssize_t n, double lr, double momentum,
+              bint nesterov) noexcept nogil:
     """v ← μ·v + g; w −= lr·v, or lr·(g + μ·v) with Nesterov; plain w −= lr·g when μ = 0."""
-    cdef Py_ssize_t i, n = w.shape[0]
+    cdef Py_ssize_t i
     cdef floating rate = <floating> lr, mu = <floating> momentum
     if momentum == 0:
         for i in range(n):
             w[i] -= rate * g[i]
-        return 0
+        return
     for i in range(n):
         v[i] = mu * v[i] + g[i]
         if nesterov:
             w[i] -= rate * (g[i] + mu * v[i])
         else:
             w[i] -= rate * v[i]
-    return 0
 
 
-cdef int adam_update(floating[::1] w, const floating[::1] g, floating[::1] m, floating[::1] v, long t,
-                     double lr, double beta1, double beta2, double eps) except -1 nogil:
+cdef void adam(floating *w, const floating *g, floating *m, floating *v, Py_ssize_t n, long t, double lr,
+               double beta1, double beta2, double eps) noexcept nogil:
     """Adam step t (from 1) with bias correction, in the reference's operation order."""
-    cdef Py_ssize_t i, n = w.shape[0]
+    cdef Py_ssize_t i
     cdef floating b1 = <floating> beta1, b2 = <floating> beta2
     cdef floating one_b1 = <floating> (1.0 - beta1), one_b2 = <floating> (1.0 - beta2)
     cdef floating c1 = <floating> (1.0 - pow(beta1, t)), c2 = <floating> (1.0 - pow(beta2, t))
@@ -326,4 +298,98 @@ cdef int adam_update(floating[::1] w, const floating[::1] g, floating[::1] m, fl
         else:
             root = sqrt(v[i] / c2)
         w[i] -= rate * (m[i] / c1) / (root + epsilon)
+
+
+# ---- the memoryview ops ------------------------------------------------------------------
+# Raw pointers go to the cores; taking the address of the last element first makes a debug
+# build (boundscheck on) raise IndexError for an array too small, instead of writing past it.
+
+cdef inline floating *last(floating[:, ::1] a, Py_ssize_t m, Py_ssize_t n) except NULL nogil:
+    return &a[m - 1, n - 1] - (m * n - 1)
+
+
+cdef inline const floating *clast(const floating[:, ::1] a, Py_ssize_t m, Py_ssize_t n) except NULL nogil:
+    return &a[m - 1, n - 1] - (m * n - 1)
+
+
+cdef inline floating *last1(floating[::1] a, Py_ssize_t n) except NULL nogil:
+    return &a[n - 1] - (n - 1)
+
+
+cdef inline const floating *clast1(const floating[::1] a, Py_ssize_t n) except NULL nogil:
+    return &a[n - 1] - (n - 1)
+
+
+cdef int dense_forward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[::1] b, int act,
+                       floating[:, ::1] Z, floating[:, ::1] A) except -1 nogil:
+    """Z = X @ W + b, then A = f(Z); returns 1 when every Z is finite, else 0."""
+    cdef Py_ssize_t m = X.shape[0], n_in = X.shape[1], n_out = W.shape[1]
+    if m == 0:
+        return 1
+    return forward(clast(X, m, n_in), clast(W, n_in, n_out), clast1(b, n_out), act, last(Z, m, n_out),
+                   last(A, m, n_out), m, n_in, n_out)
+
+
+cdef int activation_forward(int act, const floating[:, ::1] Z, floating[:, ::1] A) except -1 nogil:
+    """A = f(Z) elementwise (softmax row-wise); returns 1 when every Z is finite, else 0."""
+    cdef Py_ssize_t m = Z.shape[0], n = Z.shape[1]
+    if m == 0 or n == 0:
+        return 1
+    return act_forward(act, clast(Z, m, n), last(A, m, n), m, n)
+
+
+cdef int activation_backward(int act, const floating[:, ::1] Z, const floating[:, ::1] A,
+                             const floating[:, ::1] dA, floating[:, ::1] dZ) except -1 nogil:
+    """dZ = dA ⊙ f'(Z), with softmax's row-wise Jacobian product A ⊙ (dA − rowsum(dA ⊙ A))."""
+    cdef Py_ssize_t m = Z.shape[0], n = Z.shape[1]
+    if m == 0 or n == 0:
+        return 0
+    act_backward(act, clast(Z, m, n), clast(A, m, n), clast(dA, m, n), last(dZ, m, n), m, n)
+    return 0
+
+
+cdef int dense_backward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[:, ::1] dZ,
+                        double l2, floating[:, ::1] dW, floating[::1] db, floating[:, ::1] dX,
+                        bint want_dX) except -1 nogil:
+    """dW = Xᵀ @ dZ + l2·W, db = column sums of dZ, and dX = dZ @ Wᵀ when want_dX."""
+    cdef Py_ssize_t m = X.shape[0], n_in = X.shape[1], n_out = W.shape[1]
+    backward(clast(X, m, n_in) if m else NULL, clast(W, n_in, n_out), clast(dZ, m, n_out) if m else NULL, l2,
+             last(dW, n_in, n_out), last1(db, n_out), last(dX, m, n_in) if want_dX and m else NULL,
+             m, n_in, n_out)
+    return 0
+
+
+cdef double loss_grad(int loss, const floating[:, ::1] Z, const floating[:, ::1] A, const floating[:, ::1] Y,
+                      floating[:, ::1] dOut) except? -1 nogil:
+    """Data loss of (A, Y) and its gradient: dA for mse, the fused dZ for the cross-entropies."""
+    cdef Py_ssize_t m = A.shape[0], k = A.shape[1]
+    if m == 0 or k == 0:
+        return 0
+    return loss_rows(loss, clast(Z, m, k), clast(A, m, k), clast(Y, m, k), last(dOut, m, k), m, k)
+
+
+cdef double cross_entropy_ids(const floating[:, ::1] Z, const floating[:, ::1] A, const Py_ssize_t[::1] ids,
+                              floating[:, ::1] dOut) except? -1 nogil:
+    """Softmax cross-entropy with class ids: loss and dZ = (P − onehot(ids)) / m."""
+    cdef Py_ssize_t m = A.shape[0], k = A.shape[1]
+    if m == 0:
+        return 0
+    return loss_ids(clast(Z, m, k), clast(A, m, k), &ids[m - 1] - (m - 1), last(dOut, m, k), m, k)
+
+
+cdef int sgd_update(floating[::1] w, const floating[::1] g, floating[::1] v, double lr, double momentum,
+                    bint nesterov) except -1 nogil:
+    """v ← μ·v + g; w −= lr·v, or lr·(g + μ·v) with Nesterov; plain w −= lr·g when μ = 0."""
+    cdef Py_ssize_t n = w.shape[0]
+    if n:
+        sgd(last1(w, n), clast1(g, n), last1(v, n), n, lr, momentum, nesterov)
+    return 0
+
+
+cdef int adam_update(floating[::1] w, const floating[::1] g, floating[::1] m, floating[::1] v, long t,
+                     double lr, double beta1, double beta2, double eps) except -1 nogil:
+    """Adam step t (from 1) with bias correction, in the reference's operation order."""
+    cdef Py_ssize_t n = w.shape[0]
+    if n:
+        adam(last1(w, n), clast1(g, n), last1(m, n), last1(v, n), n, t, lr, beta1, beta2, eps)
     return 0

@@ -50,7 +50,8 @@ def compare_each_op(loss, activation, X, W, b, Y, l2):
     Z2, A2 = outputs_like(Z, A)
     compiled.dense_forward(X, W, b, activation, Z2, A2)
     assert_close(Z2, Z, tol)
-    assert_close(A2, A, tol)
+    # A = f(Z) inherits Z's rounding (|f'| <= 1), which is relative to max|Z|, not max|A|
+    assert_close(A2, A, tol, max(np.abs(A).max(), np.abs(Z).max()) if A.size else None)
 
     d_out, d_out2 = outputs_like(A, A)
     value = reference.loss_grad(loss, Z, A, Y, d_out)
@@ -61,7 +62,10 @@ def compare_each_op(loss, activation, X, W, b, Y, l2):
     dZ, dZ2 = outputs_like(A, A)
     reference.activation_backward(activation, Z, A, d_out, dZ)
     compiled.activation_backward(activation, Z, A, d_out, dZ2)
-    assert_close(dZ2, dZ, tol)
+    # softmax's A ⊙ (dA − rowsum(dA ⊙ A)) cancels for saturated rows: its rounding is relative
+    # to the size of A ⊙ dA, not of the (tiny) result, whatever the summation order
+    scale = np.abs(A).max() * np.abs(d_out).max() if activation == "softmax" and A.size else None
+    assert_close(dZ2, dZ, tol, scale)
 
     dW, db, dX = outputs_like(W, b, X)
     dW2, db2, dX2 = outputs_like(W, b, X)

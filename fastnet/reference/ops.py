@@ -63,7 +63,7 @@ def activation_backward(activation, Z, A, dA, dZ):
     elif activation == "leaky_relu":
         dZ[...] = dA * np.where(Z > 0, one, Z.dtype.type(LEAKY_SLOPE))
     elif activation == "tanh":
-        dZ[...] = dA * (one - A * A)
+        dZ[...] = dA * ((one - A) * (one + A))  # 1 − A², without its cancellation near |A| = 1
     elif activation == "sigmoid":
         dZ[...] = dA * A * (one - A)
     elif activation == "softmax":
