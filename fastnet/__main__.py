@@ -18,7 +18,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("--epochs", type=int, default=60, help="epochs of fastnet's recipe (default 60)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench = commands.add_parser(
+        "bench", help="run bench/ against NumPy, PyTorch, JAX, scikit-learn and write bench/results/report.md"
+    )
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="--smoke, --out DIR, or pytest options")
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        from fastnet.bench import main as bench_main
+
+        return bench_main(args.args)
     if args.command == "demo":
         from fastnet.demo import run
 
