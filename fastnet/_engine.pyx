@@ -75,6 +75,7 @@ cdef class Engine:
     cdef double lr, momentum, beta1, beta2, eps
     cdef readonly Py_ssize_t capacity
     cdef readonly Py_ssize_t allocations   # times the workspace grew (tests: constant across steps)
+    cdef readonly Py_ssize_t row_bytes     # workspace bytes per row of batch
     cdef readonly object optimizer_config  # what the pointers were taken from: a model whose optimiser
     cdef readonly object state             # or state list changed needs a new Engine
     cdef list arrays                       # keeps every array behind a pointer alive
@@ -115,6 +116,8 @@ cdef class Engine:
             self.lr, self.momentum, self.nesterov = opt.learning_rate, opt.momentum, opt.nesterov
         state = model._optimizer_state()
         self.optimizer_config, self.state = opt, state
+        self.row_bytes = self.dtype.itemsize * (4 * sum(layer.n_out for layer in layers) + layers[0].n_in
+                                                + layers[len(layers) - 1].n_out) + sizeof(Py_ssize_t)
         for i, layer in enumerate(layers):
             slots_W, slots_b = state[2 * i], state[2 * i + 1]
             self.arrays += [layer.W, layer.b, layer.dW, layer.db, *slots_W.values(), *slots_b.values()]
@@ -152,9 +155,12 @@ cdef class Engine:
 
     def reserve(self, Py_ssize_t rows):
         """Grow the workspace to hold ``rows`` rows (never shrinks)."""
+        self.grow(rows)
+
+    cdef int grow(self, Py_ssize_t rows) except -1:
         cdef Layer *L
         if rows <= self.capacity:
-            return
+            return 0
         rows = max(rows, 2 * self.capacity)
         space = []
         for i in range(self.n_layers):
@@ -174,6 +180,7 @@ cdef class Engine:
         self.workspace = space + [inputs, targets, ids]
         self.capacity = rows
         self.allocations += 1
+        return 0
 
     def run(self, X, Y, order, Py_ssize_t batch_size, Py_ssize_t first, Py_ssize_t last, long step,
             double seconds):
@@ -187,7 +194,7 @@ cdef class Engine:
         cdef void *x = data(X)
         cdef void *y = data(Y)
         self.check_thread()
-        self.reserve(min(batch_size, m))
+        self.grow(min(batch_size, m))
         st.batches = st.steps = st.metric_count = 0
         st.loss_sum = st.metric_sum = 0
         st.failed = False
@@ -220,7 +227,7 @@ cdef class Engine:
                 or cnp.PyArray_DIM(<cnp.ndarray> X, 1) != first.n_in):
             return NotImplemented
         self.check_thread()
-        self.reserve(m)
+        self.grow(m)
         dims[0], dims[1] = m, last.n_out
         out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE if self.is_double else cnp.NPY_FLOAT, 0)
         x = data(X)
@@ -243,7 +250,7 @@ cdef class Engine:
         cdef Layer *L
         cdef void *x = data(X)
         self.check_thread()
-        self.reserve(m)
+        self.grow(m)
         self.busy = True
         with nogil:
             if self.is_double:

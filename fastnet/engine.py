@@ -18,6 +18,7 @@ from fastnet.checks import check_finite
 from fastnet.model import OVERFLOW_MESSAGE, PREDICT_CHUNK_ROWS, NonFiniteLoss
 
 CHECKPOINT_SECONDS = 0.05  # return to Python this often during an epoch
+PREDICT_WORKSPACE_BYTES = 64 * 2**20  # predict of a huge X grows the workspace to at most this
 
 
 class EngineMixin:
@@ -84,14 +85,18 @@ class EngineMixin:
 
         Non-finite input is caught by the forward pass itself (no separate scan of ``X``).
         """
-        engine = self._engine()
+        engine = self.__dict__.get("_engine_cache")
+        if engine is None or engine.optimizer_config is not self.optimizer or engine.state is not self._opt_state:
+            engine = self._engine()
         out = engine.predict_small(X)  # single samples and small batches: no Python-level conversion
         if out is not NotImplemented and out is not None:
             return out
         X = self._check_X(X, allow_empty=True, finite=False)
         out = np.empty((X.shape[0], self.layers[-1].n_out), dtype=self.dtype)
-        for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
-            rows = slice(start, start + PREDICT_CHUNK_ROWS)
+        # bounded memory: chunks fit the workspace already there, or a PREDICT_WORKSPACE_BYTES one
+        chunk = max(engine.capacity, min(PREDICT_CHUNK_ROWS, PREDICT_WORKSPACE_BYTES // engine.row_bytes), 1)
+        for start in range(0, X.shape[0], chunk):
+            rows = slice(start, start + chunk)
             if not engine.forward(X[rows], out[rows]):
                 check_finite(X, "X")  # names the bad entry when the input itself is not finite
                 raise ValueError(OVERFLOW_MESSAGE)
