@@ -121,3 +121,19 @@ def test_fit_returns_at_checkpoints_during_a_long_epoch(monkeypatch):
     monkeypatch.setattr(fastnet.progress.Progress, "batch_end", lambda self, epoch, done, loss: seen.append(done))
     model.fit(X, Y, epochs=1, batch_size=16, verbose=0)
     assert seen == [1, 2, 3, 4]
+
+
+def test_predict_of_a_huge_input_keeps_the_workspace_bounded():
+    import fastnet.engine
+
+    layers = [fastnet.Dense(8, 4096, "relu", seed=0), fastnet.Dense(4096, 4096, "relu", seed=1)]
+    model = fastnet.Sequential(layers, loss="mse")
+    X = np.random.default_rng(0).standard_normal((3000, 8))
+    out = model.predict(X)
+    engine = model._engine()
+    assert engine.capacity * engine.row_bytes <= 2 * fastnet.engine.PREDICT_WORKSPACE_BYTES
+    assert engine.capacity < 3000
+    reference = fastnet.reference.Sequential(
+        [fastnet.reference.Dense(8, 4096, "relu", seed=0), fastnet.reference.Dense(4096, 4096, "relu", seed=1)]
+    )
+    assert_close(out, reference.predict(X), 1e-12)
