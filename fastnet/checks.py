@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 FLOAT_DTYPES = ("float32", "float64")
+OVERFLOW_MESSAGE = "X overflows the network: a pre-activation became infinite; scale the inputs"
 _REAL_KINDS = "biuf"  # bool, signed, unsigned, float
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from fastnet._engine import Engine
-from fastnet.checks import check_finite
-from fastnet.model import OVERFLOW_MESSAGE, PREDICT_CHUNK_ROWS, NonFiniteLoss
+from fastnet.checks import OVERFLOW_MESSAGE, check_finite
+from fastnet.model import PREDICT_CHUNK_ROWS, NonFiniteLoss
 
 CHECKPOINT_SECONDS = 0.05  # return to Python this often during an epoch
 PREDICT_WORKSPACE_BYTES = 64 * 2**20  # predict of a huge X grows the workspace to at most this

@@ -7,7 +7,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fastnet.activations import activation_name
-from fastnet.checks import as_float_array, as_matrix, as_parameter, check_dtype, check_int, check_real
+from fastnet.checks import (
+    OVERFLOW_MESSAGE,
+    as_float_array,
+    as_matrix,
+    as_parameter,
+    check_dtype,
+    check_finite,
+    check_int,
+    check_real,
+)
 
 INITS = {
     # name: scale of a standard normal draw, given (fan_in, fan_out)
@@ -124,7 +133,13 @@ class Dense:
     # Public, validating entry points.
     def forward(self, X: Any) -> np.ndarray:
         """Return ``A = f(X @ W + b)`` for a batch ``X`` of shape ``(m, n_in)``; keeps what backward needs."""
-        return self._forward(as_matrix(X, "X", self.dtype, self.n_in, allow_empty=True))
+        X = as_matrix(X, "X", self.dtype, self.n_in, allow_empty=True, finite=False)
+        A = self._forward(X)
+        if not self._finite:  # the kernel saw a non-finite pre-activation: no separate scan of X
+            self._X = self._Z = self._A = None
+            check_finite(X, "X")
+            raise ValueError(OVERFLOW_MESSAGE)
+        return A
 
     def backward(self, dA: Any) -> np.ndarray:
         """Given ``dA = ∂L/∂A`` for the last forward batch, fill ``dW``/``db`` and return ``dX``."""

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from fastnet.checks import as_matrix, as_targets, check_int
+from fastnet.checks import OVERFLOW_MESSAGE, as_matrix, as_targets, check_int
 from fastnet.interrupts import deferred_interrupts
 from fastnet.layers import Dense, check_seed
 from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_sums
@@ -17,7 +17,6 @@ from fastnet.progress import Progress
 from fastnet.training import History, call_hook, check_callbacks, check_monitors
 
 PREDICT_CHUNK_ROWS = 8192  # predict/evaluate work on bounded slices of huge inputs
-OVERFLOW_MESSAGE = "X overflows the network: a pre-activation became infinite; scale the inputs"
 
 
 class NonFiniteLoss(Exception):

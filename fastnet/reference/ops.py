@@ -8,9 +8,23 @@ compiled ops in ``fastnet._ops`` can be swapped in with the same calls.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 LEAKY_SLOPE = 0.01
+
+
+def _reports_overflow(op):
+    """Run ``op`` without NumPy's overflow/invalid warnings: a non-finite result is reported by
+    the model instead (predict's finiteness flag, fit's FloatingPointError), never warned about."""
+
+    @functools.wraps(op)
+    def quiet(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return op(*args, **kwargs)
+
+    return quiet
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -45,14 +59,15 @@ def _activate(activation: str, Z: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown activation {activation!r}")
 
 
+@_reports_overflow
 def dense_forward(X, W, b, activation, Z, A):
     """Z = X @ W + b; A = f(Z). Returns True when every Z is finite (so non-finite input is seen)."""
-    with np.errstate(over="ignore", invalid="ignore"):  # non-finite Z is reported, not warned about
-        Z[...] = X @ W + b
-        A[...] = _activate(activation, Z)
+    Z[...] = X @ W + b
+    A[...] = _activate(activation, Z)
     return bool(np.isfinite(Z).all())
 
 
+@_reports_overflow
 def activation_backward(activation, Z, A, dA, dZ):
     """dZ = dA ⊙ f'(Z); softmax uses its row-wise Jacobian product."""
     one = Z.dtype.type(1)
@@ -72,6 +87,7 @@ def activation_backward(activation, Z, A, dA, dZ):
         raise ValueError(f"unknown activation {activation!r}")
 
 
+@_reports_overflow
 def dense_backward(X, W, dZ, l2, dW, db, dX=None):
     """dW = Xᵀ @ dZ + l2·W, db = column sums of dZ, dX = dZ @ Wᵀ (if asked)."""
     dW[...] = X.T @ dZ
@@ -82,19 +98,13 @@ def dense_backward(X, W, dZ, l2, dW, db, dX=None):
         dX[...] = dZ @ W.T
 
 
+@_reports_overflow
 def loss_grad(loss, Z, A, Y, dOut):
     """Return the data loss; write dA (mse) or the fused dZ (cross-entropies) to dOut.
 
     ``Y`` is ``(m, k)`` in the model's dtype, or for ``cross_entropy`` may be
     class ids of shape ``(m,)`` (intp).
     """
-    # Targets far outside the outputs' range can overflow the loss: that is reported as an
-    # inf/NaN loss (fit raises FloatingPointError), not warned about.
-    with np.errstate(over="ignore", invalid="ignore"):
-        return _loss_grad(loss, Z, A, Y, dOut)
-
-
-def _loss_grad(loss, Z, A, Y, dOut):
     m, k = A.shape
     if loss == "mse":
         diff = A - Y
@@ -119,6 +129,7 @@ def _loss_grad(loss, Z, A, Y, dOut):
     raise ValueError(f"unknown loss {loss!r}")
 
 
+@_reports_overflow
 def sgd_update(w, g, v, lr, momentum, nesterov):
     """v ← μ·v + g; w −= lr·v (or lr·(g + μ·v) with Nesterov). PyTorch's SGD."""
     if momentum == 0.0:
@@ -130,6 +141,7 @@ def sgd_update(w, g, v, lr, momentum, nesterov):
     w -= w.dtype.type(lr) * step
 
 
+@_reports_overflow
 def adam_update(w, g, m, v, t, lr, beta1, beta2, eps):
     """Adam with bias correction at step t (from 1). PyTorch's Adam."""
     dt = w.dtype.type
