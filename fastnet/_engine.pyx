@@ -211,13 +211,11 @@ cdef class Engine:
                 st.failed_loss if st.failed else None)
 
     def predict_small(self, X):
-        """Fast path for a C-contiguous batch of the model's dtype with at most ``capacity`` rows:
+        """Fast path for a C-contiguous batch of the model's dtype with at most SMALL_BATCH rows:
         returns a new output array, None when non-finite, NotImplemented when X needs the general path."""
         cdef Layer *first = &self.layers[0]
         cdef Layer *last = &self.layers[self.n_layers - 1]
         cdef Py_ssize_t m
-        cdef bint finite
-        cdef void *x
         cdef cnp.npy_intp dims[2]
         if not cnp.PyArray_Check(X) or cnp.PyArray_NDIM(<cnp.ndarray> X) != 2:
             return NotImplemented
@@ -226,29 +224,18 @@ cdef class Engine:
                 or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray> X) or m == 0 or m > SMALL_BATCH
                 or cnp.PyArray_DIM(<cnp.ndarray> X, 1) != first.n_in):
             return NotImplemented
-        self.check_thread()
-        self.grow(m)
         dims[0], dims[1] = m, last.n_out
         out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE if self.is_double else cnp.NPY_FLOAT, 0)
-        x = data(X)
-        self.busy = True
-        with nogil:
-            if self.is_double:
-                finite = forward_rows[double](self, <double *> x, m)
-            else:
-                finite = forward_rows[float](self, <float *> x, m)
-        self.busy = False
-        if not finite:
-            return None
-        memcpy(data(out), last.A, m * last.n_out * (8 if self.is_double else 4))
-        return out
+        return out if self.forward_into(data(X), data(out), m) else None
 
     def forward(self, X, out):
-        """Write the network's output for ``X`` (at most ``capacity`` rows) into ``out``; True when finite."""
-        cdef Py_ssize_t m = X.shape[0]
+        """Write the network's output for ``X`` into ``out`` (C-contiguous); True when finite."""
+        return bool(self.forward_into(data(X), data(out), X.shape[0]))
+
+    cdef int forward_into(self, void *x, void *out, Py_ssize_t m) except -1:
+        """Forward ``m`` rows at ``x`` through the workspace and copy the output to ``out``."""
+        cdef Layer *last = &self.layers[self.n_layers - 1]
         cdef bint finite
-        cdef Layer *L
-        cdef void *x = data(X)
         self.check_thread()
         self.grow(m)
         self.busy = True
@@ -258,8 +245,7 @@ cdef class Engine:
             else:
                 finite = forward_rows[float](self, <float *> x, m)
         self.busy = False
-        L = &self.layers[self.n_layers - 1]
-        memcpy(data(out), L.A, m * L.n_out * (8 if self.is_double else 4))
+        memcpy(out, last.A, m * last.n_out * (sizeof(double) if self.is_double else sizeof(float)))
         return finite
 
 
