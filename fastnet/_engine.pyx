@@ -22,6 +22,7 @@ cnp.import_array()
 ACTIVATION_CODES = {"identity": 0, "relu": 1, "leaky_relu": 2, "tanh": 3, "sigmoid": 4, "softmax": 5}
 LOSS_CODES = {"mse": 0, "cross_entropy": 1, "binary_cross_entropy": 2}
 cdef Py_ssize_t SMALL_BATCH = 1024  # predict_small handles batches up to this many rows
+PREDICT_WORKSPACE_BYTES = 64 * 2**20  # predict never grows the workspace past this for a new batch
 
 
 cdef struct Layer:
@@ -120,6 +121,11 @@ cdef class Engine:
                                                 + layers[len(layers) - 1].n_out) + sizeof(Py_ssize_t)
         for i, layer in enumerate(layers):
             slots_W, slots_b = state[2 * i], state[2 * i + 1]
+            for slot in (*slots_W.values(), *slots_b.values(), layer.dW, layer.db):
+                # every pointer below must address an array of its parameter's shape and dtype
+                if slot.dtype != self.dtype or not slot.flags.c_contiguous or slot.shape not in (
+                        layer.W.shape, layer.b.shape):
+                    raise ValueError(f"layer {i}: a gradient or optimiser state array does not match its parameter")
             self.arrays += [layer.W, layer.b, layer.dW, layer.db, *slots_W.values(), *slots_b.values()]
             L = &self.layers[i]
             L.n_in = layer.n_in
@@ -135,6 +141,10 @@ cdef class Engine:
             L.slot1_b = data(slots_b[names[0]])
             L.slot2_W = data(slots_W[names[1]]) if len(names) > 1 else NULL
             L.slot2_b = data(slots_b[names[1]]) if len(names) > 1 else NULL
+
+    def check(self):
+        """RuntimeError when another thread is using this model."""
+        self.check_thread()
 
     def claim(self):
         """Mark the calling thread as this model's user for a whole ``fit``; returns the previous owner."""
@@ -221,7 +231,9 @@ cdef class Engine:
             return NotImplemented
         m = cnp.PyArray_DIM(<cnp.ndarray> X, 0)
         if (cnp.PyArray_TYPE(<cnp.ndarray> X) != (cnp.NPY_DOUBLE if self.is_double else cnp.NPY_FLOAT)
+                or not cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray> X)  # '>f8' has the same type number
                 or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray> X) or m == 0 or m > SMALL_BATCH
+                or (m > self.capacity and m * self.row_bytes > PREDICT_WORKSPACE_BYTES)
                 or cnp.PyArray_DIM(<cnp.ndarray> X, 1) != first.n_in):
             return NotImplemented
         dims[0], dims[1] = m, last.n_out

@@ -154,7 +154,9 @@ def _class_ids(array: np.ndarray, name: str, n_classes: int) -> np.ndarray:
             f"{name} class ids must lie in [0, {n_classes}) (the last layer has {n_classes} units), "
             f"got values in [{array.min()}, {array.max()}]"
         )
-    return np.ascontiguousarray(array, dtype=np.intp)
+    # always a private copy: the compiled loop indexes with these ids, so a caller changing
+    # the array during fit (a callback, another thread) must not reach it
+    return np.array(array, dtype=np.intp, order="C", copy=True)
 
 
 def as_parameter(value: Any, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:

@@ -13,12 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from fastnet._engine import Engine
+from fastnet._engine import PREDICT_WORKSPACE_BYTES, Engine
 from fastnet.checks import OVERFLOW_MESSAGE, check_finite
 from fastnet.model import PREDICT_CHUNK_ROWS, NonFiniteLoss
 
 CHECKPOINT_SECONDS = 0.05  # return to Python this often during an epoch
-PREDICT_WORKSPACE_BYTES = 64 * 2**20  # predict of a huge X grows the workspace to at most this
 
 
 class EngineMixin:
@@ -41,6 +40,25 @@ class EngineMixin:
             return super()._fit(*args)  # type: ignore[misc]
         finally:
             engine.release(previous)
+
+    # Calls that read or write the whole model are refused while another thread trains it
+    # (a model that never had an engine was never trained or run by one).
+    def _check_thread(self: Any) -> None:
+        engine = self.__dict__.get("_engine_cache")
+        if engine is not None:
+            engine.check()
+
+    def evaluate(self: Any, X: Any, Y: Any) -> dict[str, float]:
+        self._check_thread()
+        return super().evaluate(X, Y)  # type: ignore[misc]
+
+    def set_weights(self: Any, weights: list[Any]) -> None:
+        self._check_thread()
+        super().set_weights(weights)  # type: ignore[misc]
+
+    def save(self: Any, path: Any) -> None:
+        self._check_thread()
+        super().save(path)  # type: ignore[misc]
 
     def _run_epoch(
         self: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, batch_size: int, epoch: int,

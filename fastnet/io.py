@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,9 @@ def model_arrays(model: Any) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     for i, (param, _) in enumerate(model._parameters()):
         arrays[f"param_{i}"] = param
-    state = model._opt_state or []
+    # state of another optimiser kind (the optimizer was replaced since) restarts on the next fit
+    current = model._opt_kind == type(model.optimizer).__name__
+    state = (model._opt_state or []) if current else []
     for i, slots in enumerate(state):
         for slot, array in slots.items():
             arrays[f"state_{i}_{slot}"] = array
@@ -46,7 +49,7 @@ def model_arrays(model: Any) -> dict[str, np.ndarray]:
         "layers": [layer.config() for layer in model.layers],
         "optimizer": to_config(model.optimizer),
         "optimizer_state": model._opt_kind if state else None,
-        "step": model._step,
+        "step": model._step if state else 0,
         "seed": model.seed,
         "rng": model._rng.bit_generator.state,
     }
@@ -93,6 +96,9 @@ def _read_arrays(path: str) -> dict[str, np.ndarray]:
         if not hasattr(data, "files"):
             raise ValueError("it holds a single array, not a model archive")
         with data:
+            # save never compresses: a compressed member is not ours and could inflate without bound
+            if any(info.compress_type != zipfile.ZIP_STORED for info in data.zip.infolist()):
+                raise ValueError("it has compressed members (fastnet writes uncompressed .npz files)")
             arrays = {name: data[name] for name in data.files}
         for name, array in arrays.items():
             if not isinstance(array, np.ndarray):  # NpzFile returns non-.npy members as raw bytes
@@ -120,7 +126,7 @@ def load(path: str | os.PathLike[str], sequential_type: type) -> Any:
         raise fail("checksum mismatch (the file is corrupted or was edited)")
     try:
         config = json.loads(arrays["config"].tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise fail(f"config is not JSON ({exc})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise fail("config does not describe a fastnet model")
@@ -128,12 +134,17 @@ def load(path: str | os.PathLike[str], sequential_type: type) -> Any:
         raise fail(f"format version {config.get('version')!r} is not supported (this fastnet reads {VERSION})")
     try:
         return _build(config, arrays, sequential_type)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
         raise fail(f"{type(exc).__name__}: {exc}") from None
 
 
 def _build(config: dict[str, Any], arrays: dict[str, np.ndarray], sequential_type: type) -> Any:
     layer_type = sequential_type._layer_type
+    for i, layer_config in enumerate(config["layers"]):  # sizes come from the stored arrays, not the config alone
+        weights, shape = arrays.get(f"param_{2 * i}"), (layer_config["n_in"], layer_config["n_out"])
+        if weights is None or weights.shape != shape:
+            found = None if weights is None else weights.shape
+            raise ValueError(f"param_{2 * i} has shape {found}, expected {shape} from layer {i}'s config")
     layers = [layer_type(**layer_config, seed=0) for layer_config in config["layers"]]
     model = sequential_type(
         layers, loss=config["loss"], optimizer=from_config(config["optimizer"]), seed=config["seed"]
@@ -168,8 +179,8 @@ def _build(config: dict[str, Any], arrays: dict[str, np.ndarray], sequential_typ
         ]
         model._opt_kind = kind
     step = config["step"]
-    if not isinstance(step, int) or step < 0:
-        raise ValueError(f"step must be a non-negative integer, got {step!r}")
+    if not isinstance(step, int) or not 0 <= step < 2**62:
+        raise ValueError(f"step must be a non-negative integer below 2**62, got {step!r}")
     model._step = step
     model._rng.bit_generator.state = config["rng"]
     return model

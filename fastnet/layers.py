@@ -81,8 +81,8 @@ class Dense:
         draw = np.random.default_rng(self.seed).standard_normal((self.n_in, self.n_out))
         self._W = np.ascontiguousarray(draw * scale, dtype=self.dtype)
         self._b = np.zeros(self.n_out, dtype=self.dtype)
-        self.dW = np.zeros_like(self._W)
-        self.db = np.zeros_like(self._b)
+        self._dW = np.zeros_like(self._W)
+        self._db = np.zeros_like(self._b)
         self._X: np.ndarray | None = None
         self._Z: np.ndarray | None = None
         self._A: np.ndarray | None = None
@@ -93,6 +93,13 @@ class Dense:
     activation = property(lambda self: self._activation, doc="Canonical activation name.")
     l2 = property(lambda self: self._l2, doc="L2 strength on W.")
     dtype = property(lambda self: self._dtype, doc="The layer's dtype (float32 or float64).")
+
+    dW = property(
+        lambda self: self._dW,
+        doc="Gradient of the objective w.r.t. W from the last backward (read-only array; compiled "
+        "plain-SGD fit folds the update into its GEMM and leaves it unfilled).",
+    )
+    db = property(lambda self: self._db, doc="Gradient w.r.t. b from the last backward (read-only array).")
 
     # Parameters: assignment validates and copies; in-place writes go straight through.
     @property

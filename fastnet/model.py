@@ -48,11 +48,11 @@ class Sequential:
     _layer_type: ClassVar[type[Dense]] = Dense  # the backend's Dense, set by fastnet._backend.bind
 
     def __init__(self, layers: Any, loss: Any = "mse", optimizer: Any = None, seed: int | None = None) -> None:
-        self.layers = self._check_layers(layers)
+        self._layers = tuple(self._check_layers(layers))
         self.loss = loss_name(loss)
         last = self.layers[-1]
         check_pairing(self.loss, last.activation, last.n_out)
-        self.optimizer: Optimizer = check_optimizer(optimizer)
+        self.optimizer = optimizer
         self.seed = check_seed(seed)
         self._rng = np.random.default_rng(self.seed)
         self._ops = self._layer_type._ops
@@ -92,6 +92,20 @@ class Sequential:
         if len({id(layer) for layer in layers}) != len(layers):
             raise ValueError("layers must be distinct Dense objects (the same layer appears twice)")
         return layers
+
+    @property
+    def layers(self) -> tuple[Dense, ...]:
+        """The Dense layers, in order (fixed at construction: compiled engines rely on it)."""
+        return self._layers
+
+    @property
+    def optimizer(self) -> Optimizer:
+        """The optimiser configuration; assigning another kind starts a fresh optimiser state."""
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, value: Any) -> None:
+        self._optimizer = check_optimizer(value)
 
     @property
     def dtype(self) -> np.dtype:
@@ -235,6 +249,7 @@ class Sequential:
         callbacks = check_callbacks(callbacks)
         keys = {"loss", self.metric}
         check_monitors(callbacks, keys | {f"val_{key}" for key in keys} if validation is not None else keys)
+        batch_size = min(batch_size, X.shape[0])  # a batch never exceeds the data
         return self._fit(X, Y, epochs, batch_size, bool(shuffle), validation, verbose, callbacks, self._rng)
 
     def _check_validation(self, validation_data: Any) -> tuple[np.ndarray, np.ndarray] | None:

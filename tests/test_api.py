@@ -224,7 +224,7 @@ def test_defaults(fn):
     assert model.loss == "mse" and model.optimizer == fn.SGD() and model.seed is None
     assert fn.Sequential([fn.Dense(3, 2)], optimizer=fn.Adam).optimizer == fn.Adam()
     assert fn.Sequential(fn.Dense(3, 2)).layers[0].n_in == 3  # a single layer is accepted
-    assert isinstance(model.layers, list)
+    assert isinstance(model.layers, tuple)  # fixed at construction: engines cache the layer sizes
     repr(model), repr(layer), repr(fn.History())
 
 
