@@ -86,6 +86,10 @@ cdef int cpu_init_status() noexcept nogil:
 # skips its call and threading overhead; OpenBLAS switches to threads near 96³, which on an
 # idle machine can approach 2× and on a busy one collapses (above). Threshold: 2²¹ = 128³.
 cdef Py_ssize_t _gemm_threshold = 2097152
+# Up to GEMV_MAX_ROWS rows of A against a B of more than GEMV_MIN_B elements go to BLAS GEMV,
+# row by row (measured below with the 1-sample predicts of bench/: mlp784 and wide).
+cdef Py_ssize_t GEMV_MAX_ROWS = 2
+cdef Py_ssize_t GEMV_MIN_B = 32768
 
 
 cdef Py_ssize_t gemm_threshold() noexcept nogil:
@@ -102,7 +106,12 @@ cdef void gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
                floating *C, Py_ssize_t ldc, int backend=GEMM_AUTO) noexcept nogil:
     if m == 0 or n == 0:
         return
-    if backend == GEMM_MICRO or (backend == GEMM_AUTO and m * n * k <= _gemm_threshold):
+    if backend == GEMM_AUTO and m <= GEMV_MAX_ROWS and n * k > GEMV_MIN_B and k > 0:
+        # a few rows against a large B (1-sample predict of a wide layer): memory bound, and
+        # BLAS GEMV streams B in order (4 × 1024² float32 predict: 2.7 ms as GEMM, see below)
+        _blas.gemv_rows(trans_a, trans_b, <int> m, <int> n, <int> k, alpha, A, <int> lda, B, <int> ldb, beta, C,
+                        <int> ldc)
+    elif backend == GEMM_MICRO or (backend == GEMM_AUTO and m * n * k <= _gemm_threshold):
         if floating is float:
             fn_gemm_s(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
         else:

@@ -108,7 +108,10 @@ def test_every_op_matches_reference(m, n_in, n_out, activation, loss, dtype, l2,
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("m, n_in, n_out", [(1, 1, 1), (1, 64, 15), (7, 13, 5), (33, 64, 17), (256, 512, 129)])
+@pytest.mark.parametrize(
+    "m, n_in, n_out",
+    [(1, 1, 1), (1, 64, 15), (7, 13, 5), (33, 64, 17), (256, 512, 129), (1, 300, 200), (2, 200, 300), (256, 2, 200)],
+)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_fixed_shapes_match_reference(m, n_in, n_out, activation, dtype):
     rng = np.random.default_rng(m * n_in)
