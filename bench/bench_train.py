@@ -7,14 +7,10 @@ from typing import Any
 import pytest
 from contenders import TRAIN
 from timing import per_step
-from workloads import THREADS, WORKLOADS
+from workloads import THREADS, WORKLOADS, test_id
 
 
-def _id(name: str) -> str:
-    return name.replace(" ", "_")
-
-
-@pytest.mark.parametrize("contender", list(TRAIN), ids=_id)
+@pytest.mark.parametrize("contender", list(TRAIN), ids=test_id)
 @pytest.mark.parametrize("workload", list(WORKLOADS))
 def test_train(benchmark: Any, workload: str, contender: str) -> None:
     spec, w = TRAIN[contender], WORKLOADS[workload]

@@ -42,6 +42,11 @@ class Workload:
         return f"{net}, MSE, SGD(lr={self.lr:g}), batch {self.batch}, {self.dtype}, {self.n_samples} samples"
 
 
+def test_id(name: str) -> str:
+    """A contender's name as a pytest id (no spaces)."""
+    return name.replace(" ", "_")
+
+
 def _n(full: int, batch: int) -> int:
     return 2 * batch if SMOKE else full  # smoke: two batches per epoch
 
