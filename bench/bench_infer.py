@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import pytest
 from contenders import INFER
-from workloads import THREADS, WORKLOADS, test_id
+from workloads import THREADS, WORKLOADS, contender_id
 
 
-@pytest.mark.parametrize("contender", list(INFER), ids=test_id)
+@pytest.mark.parametrize("contender", list(INFER), ids=contender_id)
 @pytest.mark.parametrize("workload", list(WORKLOADS))
 def test_infer(benchmark: Any, workload: str, contender: str) -> None:
     spec, w = INFER[contender], WORKLOADS[workload]

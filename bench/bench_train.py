@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from contenders import TRAIN
 from timing import per_step
-from workloads import THREADS, WORKLOADS, test_id
+from workloads import THREADS, WORKLOADS, contender_id
 
 
-@pytest.mark.parametrize("contender", list(TRAIN), ids=test_id)
+@pytest.mark.parametrize("contender", list(TRAIN), ids=contender_id)
 @pytest.mark.parametrize("workload", list(WORKLOADS))
 def test_train(benchmark: Any, workload: str, contender: str) -> None:
     spec, w = TRAIN[contender], WORKLOADS[workload]

@@ -42,7 +42,7 @@ class Workload:
         return f"{net}, MSE, SGD(lr={self.lr:g}), batch {self.batch}, {self.dtype}, {self.n_samples} samples"
 
 
-def test_id(name: str) -> str:
+def contender_id(name: str) -> str:
     """A contender's name as a pytest id (no spaces)."""
     return name.replace(" ", "_")
 
