@@ -5,22 +5,20 @@
 # largest batch seen; nothing is allocated per step.
 cimport numpy as cnp
 from cpython.pythread cimport PyThread_get_thread_ident
-from libc.math cimport isfinite
+from libc.math cimport fabs, isfinite
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
-import numpy as np
-
-from libc.math cimport fabs
-
 from fastnet cimport _kernels as K
 from fastnet._types cimport LOSS_CROSS_ENTROPY, LOSS_MSE, floating
 
+import numpy as np
+
+from fastnet._ops import ACTIVATION_CODES, LOSS_CODES  # the name -> code tables of _types.pxd's enums
+
 cnp.import_array()
 
-ACTIVATION_CODES = {"identity": 0, "relu": 1, "leaky_relu": 2, "tanh": 3, "sigmoid": 4, "softmax": 5}
-LOSS_CODES = {"mse": 0, "cross_entropy": 1, "binary_cross_entropy": 2}
 cdef Py_ssize_t SMALL_BATCH = 1024  # predict_small handles batches up to this many rows
 PREDICT_WORKSPACE_BYTES = 64 * 2**20  # predict never grows the workspace past this for a new batch
 

@@ -6,7 +6,6 @@ from fastnet._types cimport floating
 
 cdef int dense_forward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[::1] b, int act,
                        floating[:, ::1] Z, floating[:, ::1] A) except -1 nogil
-cdef int activation_forward(int act, const floating[:, ::1] Z, floating[:, ::1] A) except -1 nogil
 cdef int activation_backward(int act, const floating[:, ::1] Z, const floating[:, ::1] A,
                              const floating[:, ::1] dA, floating[:, ::1] dZ) except -1 nogil
 cdef int dense_backward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[:, ::1] dZ,

@@ -341,14 +341,6 @@ cdef int dense_forward(const floating[:, ::1] X, const floating[:, ::1] W, const
                    last(A, m, n_out), m, n_in, n_out)
 
 
-cdef int activation_forward(int act, const floating[:, ::1] Z, floating[:, ::1] A) except -1 nogil:
-    """A = f(Z) elementwise (softmax row-wise); returns 1 when every Z is finite, else 0."""
-    cdef Py_ssize_t m = Z.shape[0], n = Z.shape[1]
-    if m == 0 or n == 0:
-        return 1
-    return act_forward(act, clast(Z, m, n), last(A, m, n), m, n)
-
-
 cdef int activation_backward(int act, const floating[:, ::1] Z, const floating[:, ::1] A,
                              const floating[:, ::1] dA, floating[:, ::1] dZ) except -1 nogil:
     """dZ = dA ⊙ f'(Z), with softmax's row-wise Jacobian product A ⊙ (dA − rowsum(dA ⊙ A))."""

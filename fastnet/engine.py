@@ -103,9 +103,7 @@ class EngineMixin:
 
         Non-finite input is caught by the forward pass itself (no separate scan of ``X``).
         """
-        engine = self.__dict__.get("_engine_cache")
-        if engine is None or engine.optimizer_config is not self.optimizer or engine.state is not self._opt_state:
-            engine = self._engine()
+        engine = self._engine()
         out = engine.predict_small(X)  # single samples and small batches: no Python-level conversion
         if out is not NotImplemented and out is not None:
             return out
