@@ -38,9 +38,28 @@ if SANITIZE:
     link_args += ["-fsanitize=address,undefined"]
 
 macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
-# csrc/: plain C micro-kernels, linked into fastnet._kernels only (it holds the CPU-path
-# state; fastnet._cpu reaches them through its cimported API). Each fn_path_*.c compiles
-# the templates (*_tmpl.h) for one CPU path via target attributes, so no -march flag here.
+
+
+def write_codes_header(path="csrc/fn_codes.h"):
+    """Generate the C view of fastnet/_codes.py (rewritten only when it changes, so no rebuild)."""
+    table = {}
+    with open(os.path.join("fastnet", "_codes.py"), encoding="utf-8") as handle:
+        exec(compile(handle.read(), "fastnet/_codes.py", "exec"), table)  # plain data, no imports
+    text = table["c_header"]()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == text:
+                return
+    except FileNotFoundError:
+        pass
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+write_codes_header()
+# csrc/: plain C micro-kernels, linked into fastnet._cpu only (it holds the CPU-path state;
+# the other modules reach them through its cimported API). Each fn_path_*.c compiles the
+# templates (*_tmpl.h) for one CPU path via target attributes, so no -march flag here.
 csrc = sorted(os.path.join("csrc", name) for name in os.listdir("csrc") if name.endswith(".c"))
 csrc_headers = sorted(os.path.join("csrc", name) for name in os.listdir("csrc") if name.endswith(".h"))
 
@@ -53,15 +72,20 @@ def extension(name, sources):
         define_macros=macros,
         extra_compile_args=compile_args,
         extra_link_args=link_args,
-        depends=csrc_headers if any(s.startswith("csrc") for s in sources) else [],
+        depends=csrc_headers,  # every module reads fn_codes.h through _types.pxd
     )
 
 
+# Two layers of Cython over csrc/: _cpu (the micro-kernels, linked here, and their dispatch) and
+# _kernels (pointer-level math) below; the ops interface (_ops) and the engine (_network, _train,
+# _predict) above. docs/design.md draws the whole house.
 extensions = [
-    extension("fastnet._kernels", ["fastnet/_kernels.pyx", *csrc]),
+    extension("fastnet._cpu", ["fastnet/_cpu.pyx", *csrc]),
+    extension("fastnet._kernels", ["fastnet/_kernels.pyx"]),
     extension("fastnet._ops", ["fastnet/_ops.pyx"]),
-    extension("fastnet._cpu", ["fastnet/_cpu.pyx"]),
-    extension("fastnet._engine", ["fastnet/_engine.pyx"]),
+    extension("fastnet._network", ["fastnet/_network.pyx"]),
+    extension("fastnet._train", ["fastnet/_train.pyx"]),
+    extension("fastnet._predict", ["fastnet/_predict.pyx"]),
 ]
 
 setup(

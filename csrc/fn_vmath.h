@@ -5,15 +5,13 @@
 
 #include <stddef.h>
 
-/* The activation codes of fastnet/_types.pxd (keep in step). */
-enum { FN_ACT_IDENTITY = 0, FN_ACT_RELU = 1, FN_ACT_LEAKY_RELU = 2, FN_ACT_TANH = 3, FN_ACT_SIGMOID = 4,
-       FN_ACT_SOFTMAX = 5 };
+#include "fn_codes.h" /* FN_ACT_* and the activations' constants, generated from fastnet/_codes.py */
 
 /* y = exp(x), n elements; y may alias x. */
 void fn_vexp_s(ptrdiff_t n, const float *x, float *y);
 void fn_vexp_d(ptrdiff_t n, const double *x, double *y);
-/* a = f(z) over an m×n C-contiguous block (softmax by rows); returns 1 when every z is
- * finite, else 0. a may alias z. */
+/* a = f(z) over an m×n C-contiguous block (softmax by rows); returns 1 when every z (and,
+ * for exp, whose output can overflow, every a) is finite, else 0. a may alias z. */
 int fn_act_forward_s(int act, ptrdiff_t m, ptrdiff_t n, const float *z, float *a);
 int fn_act_forward_d(int act, ptrdiff_t m, ptrdiff_t n, const double *z, double *a);
 /* dz = da ⊙ f'(z or a) (softmax: a ⊙ (da − rowsum(da ⊙ a))). */

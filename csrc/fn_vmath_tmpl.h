@@ -6,6 +6,20 @@
 #define FE_(name, ts) fn_##name##_##ts
 #define FE(name, ts) FE_(name, ts)
 
+/* tanh(x) = sign(x)·(−expm1(−2|x|) / (2 + expm1(−2|x|))): accurate near 0, ±1 for large |x|. */
+FN_TGT static inline T F(tanh)(T x)
+{
+    T e = FE(expm1_neg, TS)(-2 * (x < 0 ? -x : x));
+    T t = -e / (2 + e);
+    return x < 0 ? -t : t;
+}
+
+/* GELU's inner tanh, t = tanh(√(2/π)(x + 0.044715 x³)). */
+FN_TGT static inline T F(gelu_tanh)(T x)
+{
+    return F(tanh)((T) FN_GELU_SQRT_2_OVER_PI * (x + (T) FN_GELU_CUBIC * x * x * x));
+}
+
 FN_TGT void F(vexp)(ptrdiff_t n, const T *x, T *y)
 {
     for (ptrdiff_t i = 0; i < n; i++) y[i] = FE(exp, TS)(x[i]);
@@ -40,20 +54,23 @@ FN_TGT int F(act_forward)(int act, ptrdiff_t m, ptrdiff_t n, const T *z, T *a)
         for (i = 0; i < len; i++) a[i] = z[i] > 0 ? z[i] : 0;
         break;
     case FN_ACT_LEAKY_RELU:
-        for (i = 0; i < len; i++) a[i] = FE(select_, TS)(z[i] > 0, z[i], z[i] * (T) 0.01);
+        for (i = 0; i < len; i++) a[i] = FE(select_, TS)(z[i] > 0, z[i], z[i] * (T) FN_LEAKY_SLOPE);
         break;
-    case FN_ACT_TANH: /* tanh|z| = −expm1(−2|z|) / (2 + expm1(−2|z|)), accurate near 0 */
-        for (i = 0; i < len; i++) {
-            T e = FE(expm1_neg, TS)(-2 * (z[i] < 0 ? -z[i] : z[i]));
-            T t = -e / (2 + e);
-            a[i] = z[i] < 0 ? -t : t;
-        }
+    case FN_ACT_TANH:
+        for (i = 0; i < len; i++) a[i] = F(tanh)(z[i]);
         break;
-    default: /* sigmoid; exp sees only −|z|, so it cannot overflow */
+    case FN_ACT_SIGMOID: /* exp sees only −|z|, so it cannot overflow */
         for (i = 0; i < len; i++) {
             T e = FE(exp, TS)(z[i] < 0 ? z[i] : -z[i]);
             a[i] = (z[i] >= 0 ? 1 : e) / (1 + e);
         }
+        break;
+    case FN_ACT_EXP: /* the only activation whose output overflows for a finite z */
+        for (i = 0; i < len; i++) a[i] = FE(exp, TS)(z[i]);
+        for (i = 0; i < len; i++) ok &= a[i] - a[i] == 0;
+        break;
+    default: /* gelu, tanh approximation */
+        for (i = 0; i < len; i++) a[i] = (T) 0.5 * z[i] * (1 + F(gelu_tanh)(z[i]));
     }
     return ok;
 }
@@ -69,7 +86,7 @@ FN_TGT void F(act_backward)(int act, ptrdiff_t m, ptrdiff_t n, const T *z, const
         for (i = 0; i < len; i++) dz[i] = z[i] > 0 ? da[i] : 0;
         break;
     case FN_ACT_LEAKY_RELU:
-        for (i = 0; i < len; i++) dz[i] = FE(select_, TS)(z[i] > 0, da[i], da[i] * (T) 0.01);
+        for (i = 0; i < len; i++) dz[i] = FE(select_, TS)(z[i] > 0, da[i], da[i] * (T) FN_LEAKY_SLOPE);
         break;
     case FN_ACT_TANH:
         /* (1 − a)(1 + a), not 1 − a²: no cancellation, and no a·a + c for FMA contraction to
@@ -78,6 +95,20 @@ FN_TGT void F(act_backward)(int act, ptrdiff_t m, ptrdiff_t n, const T *z, const
         break;
     case FN_ACT_SIGMOID:
         for (i = 0; i < len; i++) dz[i] = da[i] * a[i] * (1 - a[i]);
+        break;
+    case FN_ACT_EXP:
+        for (i = 0; i < len; i++) dz[i] = da[i] * a[i];
+        break;
+    case FN_ACT_GELU:
+        /* ½(1 + t) + ½x(1 − t)(1 + t)·√(2/π)(1 + 3·0.044715 x²), with x clamped to ±FN_GELU_SATURATION,
+         * where t is ±1 exactly: x³ and x² cannot overflow into inf·0 */
+        for (i = 0; i < len; i++) {
+            T x = FE(select_, TS)(z[i] > (T) FN_GELU_SATURATION, (T) FN_GELU_SATURATION, z[i]);
+            x = FE(select_, TS)(x < (T) -FN_GELU_SATURATION, (T) -FN_GELU_SATURATION, x);
+            T t = F(gelu_tanh)(x);
+            T slope = (T) FN_GELU_SQRT_2_OVER_PI * (1 + (T) (3 * FN_GELU_CUBIC) * x * x);
+            dz[i] = da[i] * ((T) 0.5 * (1 + t) + (T) 0.5 * x * ((1 - t) * (1 + t)) * slope);
+        }
         break;
     default: /* softmax: the row-wise Jacobian product */
         for (ptrdiff_t r = 0; r < m; r++, a += n, da += n, dz += n) {

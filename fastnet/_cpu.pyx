@@ -1,28 +1,65 @@
-# Which CPU path the C micro-kernels run on, and thin hooks into them for tests and
-# benchmarks. The state lives in fastnet._kernels (the micro-kernels are linked there),
-# so these functions go through its cimported C API.
+# The micro-kernels of csrc/ and the policy that chooses among them (see _cpu.pxd), with the
+# Python hooks tests and benchmarks use: CPU paths, the GEMM threshold, gemm and exp on arrays.
 import time
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
 
-from fastnet cimport _kernels as k
+from fastnet cimport _blas as blas
 from fastnet._types cimport floating
+
+
+cdef extern from "fn_cpu.h" nogil:
+    enum:
+        FN_NPATHS
+    int fn_path
+    const char *fn_path_name(int path)
+    int fn_path_supported(int path)
+    int fn_set_path(int path)
+    int fn_cpu_init()
+
+cdef extern from "fn_gemm.h" nogil:
+    void fn_gemm_s(int ta, int tb, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, float alpha, const float *A,
+                   Py_ssize_t lda, const float *B, Py_ssize_t ldb, float beta, float *C, Py_ssize_t ldc)
+    void fn_gemm_d(int ta, int tb, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, double alpha, const double *A,
+                   Py_ssize_t lda, const double *B, Py_ssize_t ldb, double beta, double *C, Py_ssize_t ldc)
+
+cdef extern from "fn_vmath.h" nogil:
+    void fn_vexp_s(Py_ssize_t n, const float *x, float *y)
+    void fn_vexp_d(Py_ssize_t n, const double *x, double *y)
+    int fn_act_forward_s(int act, Py_ssize_t m, Py_ssize_t n, const float *z, float *a)
+    int fn_act_forward_d(int act, Py_ssize_t m, Py_ssize_t n, const double *z, double *a)
+    void fn_act_backward_s(int act, Py_ssize_t m, Py_ssize_t n, const float *z, const float *a, const float *da,
+                           float *dz)
+    void fn_act_backward_d(int act, Py_ssize_t m, Py_ssize_t n, const double *z, const double *a,
+                           const double *da, double *dz)
+
+
+# ---- CPU path: the best this CPU runs, chosen once at import; FASTNET_CPU overrides ---------
+
+_init = fn_cpu_init()
+if _init == 1:
+    warnings.warn("FASTNET_CPU names no known CPU path (default, x86-64-v3, x86-64-v4); using the best "
+                  f"supported one, {fn_path_name(fn_path).decode()}", RuntimeWarning, stacklevel=2)
+elif _init == 2:
+    warnings.warn("FASTNET_CPU names a path this CPU cannot run; clamped to "
+                  f"{fn_path_name(fn_path).decode()}", RuntimeWarning, stacklevel=2)
 
 
 def all_paths():
     """Every CPU path fastnet knows, supported here or not."""
-    return [k.cpu_path_name(p).decode() for p in range(k.cpu_npaths())]
+    return [fn_path_name(p).decode() for p in range(FN_NPATHS)]
 
 
 def supported_paths():
     """The CPU paths this build can run on this machine, portable default first."""
-    return [k.cpu_path_name(p).decode() for p in range(k.cpu_npaths()) if k.cpu_path_supported(p)]
+    return [fn_path_name(p).decode() for p in range(FN_NPATHS) if fn_path_supported(p)]
 
 
 def active_path():
     """The CPU path the micro-kernels use now."""
-    return k.cpu_path_name(k.cpu_active_path()).decode()
+    return fn_path_name(fn_path).decode()
 
 
 def set_path(name):
@@ -30,7 +67,7 @@ def set_path(name):
     names = all_paths()
     if name not in names:
         raise ValueError(f"unknown CPU path {name!r}; expected one of {names}")
-    if k.cpu_set_path(names.index(name)) != 0:
+    if fn_set_path(names.index(name)) != 0:
         raise ValueError(f"CPU path {name!r} is not supported on this machine; supported: {supported_paths()}")
 
 
@@ -45,17 +82,78 @@ def using_path(name):
         set_path(before)
 
 
+# ---- GEMM policy -------------------------------------------------------------------------
+# Products of at most _gemm_threshold multiply-adds (m·n·k) run on the single-threaded micro-
+# kernels, larger ones on BLAS; the measurements behind both thresholds: bench/THRESHOLDS.md.
+cdef Py_ssize_t _gemm_threshold = 2097152  # 128³
+# Up to GEMV_MAX_ROWS rows of A against a B of more than GEMV_MIN_B elements go to BLAS GEMV,
+# row by row (1-sample predict of a wide layer is memory bound; GEMV streams B in order).
+cdef Py_ssize_t GEMV_MAX_ROWS = 2
+cdef Py_ssize_t GEMV_MIN_B = 32768
+
+
 def gemm_threshold():
     """Products of at most this many multiply-adds (m·n·k) use the micro-kernels, larger ones BLAS."""
-    return k.gemm_threshold()
+    return _gemm_threshold
 
 
 def set_gemm_threshold(flops):
     """Change the micro-kernel/BLAS threshold (for benchmarks and tests)."""
+    global _gemm_threshold
     if flops < 0:
         raise ValueError(f"threshold must be >= 0, got {flops}")
-    k.set_gemm_threshold(flops)
+    _gemm_threshold = flops
 
+
+cdef void gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
+               const floating *A, Py_ssize_t lda, const floating *B, Py_ssize_t ldb, floating beta,
+               floating *C, Py_ssize_t ldc, int backend=GEMM_AUTO) noexcept nogil:
+    if m == 0 or n == 0:
+        return
+    if backend == GEMM_AUTO and m <= GEMV_MAX_ROWS and n * k > GEMV_MIN_B and k > 0:
+        blas.gemv_rows(trans_a, trans_b, <int> m, <int> n, <int> k, alpha, A, <int> lda, B, <int> ldb, beta, C,
+                       <int> ldc)
+    elif backend == GEMM_MICRO or (backend == GEMM_AUTO and m * n * k <= _gemm_threshold):
+        if floating is float:
+            fn_gemm_s(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+        else:
+            fn_gemm_d(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+    else:
+        blas.gemm(trans_a, trans_b, <int> m, <int> n, <int> k, alpha, A, <int> lda, B, <int> ldb, beta, C,
+                  <int> ldc)
+
+
+# ---- elementwise micro-kernels -----------------------------------------------------------
+
+cdef bint act_forward(int act, const floating *Z, floating *A, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    if m == 0 or n == 0:
+        return True
+    if floating is float:
+        return fn_act_forward_s(act, m, n, Z, A)
+    else:
+        return fn_act_forward_d(act, m, n, Z, A)
+
+
+cdef void act_backward(int act, const floating *Z, const floating *A, const floating *dA, floating *dZ,
+                       Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    if m == 0 or n == 0:
+        return
+    if floating is float:
+        fn_act_backward_s(act, m, n, Z, A, dA, dZ)
+    else:
+        fn_act_backward_d(act, m, n, Z, A, dA, dZ)
+
+
+cdef void vexp(const floating *x, floating *y, Py_ssize_t n) noexcept nogil:
+    if n == 0:
+        return
+    if floating is float:
+        fn_vexp_s(n, x, y)
+    else:
+        fn_vexp_d(n, x, y)
+
+
+# ---- Python hooks for tests and benchmarks ------------------------------------------------
 
 def exp(x):
     """exp by fastnet's vectorised exp, for a float32 or float64 array (a new array)."""
@@ -63,62 +161,55 @@ def exp(x):
     if x.dtype not in (np.float32, np.float64):
         raise TypeError(f"exp takes float32 or float64, got {x.dtype}")
     out = np.array(x, order="C", copy=True)
-    if out.dtype == np.float64:
-        k.vexp[double](out.reshape(-1), out.reshape(-1))
-    else:
-        k.vexp[float](out.reshape(-1), out.reshape(-1))
+    if out.size:
+        _exp_in_place(out.reshape(-1))
     return out
 
 
-_BACKENDS = {"auto": k.GEMM_AUTO, "micro": k.GEMM_MICRO, "blas": k.GEMM_BLAS}
+def _exp_in_place(floating[::1] values):
+    vexp(&values[0], &values[0], values.shape[0])
 
 
-def gemm(A, B, C, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, backend="auto"):
-    """C = alpha·op(A)·op(B) + beta·C in place on C-contiguous arrays of one float dtype."""
+_BACKENDS = {"auto": GEMM_AUTO, "micro": GEMM_MICRO, "blas": GEMM_BLAS}
+
+
+def _gemm_args(A, B, C, trans_a, trans_b, backend):
+    """Validate a gemm call's shapes and backend; returns (inner dimension, backend code)."""
     if backend not in _BACKENDS:
         raise ValueError(f"backend must be one of {list(_BACKENDS)}, got {backend!r}")
     m, n = C.shape
-    kk = A.shape[0] if trans_a else A.shape[1]
-    if (A.shape[1] if trans_a else A.shape[0]) != m or (B.shape[1] if trans_b else B.shape[0]) != kk \
+    k = A.shape[0] if trans_a else A.shape[1]
+    if (A.shape[1] if trans_a else A.shape[0]) != m or (B.shape[1] if trans_b else B.shape[0]) != k \
             or (B.shape[0] if trans_b else B.shape[1]) != n:
         raise ValueError(f"shapes {A.shape}, {B.shape}, {C.shape} do not fit trans_a={trans_a}, trans_b={trans_b}")
+    return k, _BACKENDS[backend]
+
+
+def gemm_array(A, B, C, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, backend="auto"):
+    """C = alpha·op(A)·op(B) + beta·C in place on C-contiguous arrays of one float dtype."""
+    k, code = _gemm_args(A, B, C, trans_a, trans_b, backend)
     if C.size == 0:
         return
-    if kk == 0:  # an empty sum: no operand pointer to pass
+    if k == 0:  # an empty sum: no operand pointer to pass
         C[...] = 0 if beta == 0 else beta * C
         return
-    if C.dtype == np.float64:
-        _gemm[double](A, B, C, trans_a, trans_b, alpha, beta, _BACKENDS[backend])
-    else:
-        _gemm[float](A, B, C, trans_a, trans_b, alpha, beta, _BACKENDS[backend])
-
-
-cdef int _gemm(const floating[:, ::1] A, const floating[:, ::1] B, floating[:, ::1] C, bint trans_a,
-               bint trans_b, double alpha, double beta, int backend) except -1:
-    cdef Py_ssize_t m = C.shape[0], n = C.shape[1], kk = A.shape[0] if trans_a else A.shape[1]
-    with nogil:
-        k.gemm(trans_a, trans_b, m, n, kk, <floating> alpha, &A[0, 0], A.shape[1], &B[0, 0], B.shape[1],
-               <floating> beta, &C[0, 0], n, backend)
-    return 0
+    _gemm_loop(A, B, C, trans_a, trans_b, alpha, beta, code, 1)
 
 
 def gemm_seconds(A, B, C, trans_a=False, trans_b=False, backend="auto", repeats=100):
     """Seconds per gemm call (C = op(A)·op(B)), timed in a nogil loop: no Python overhead."""
-    gemm(A, B, C, trans_a, trans_b, backend=backend)  # validates, warms up
+    gemm_array(A, B, C, trans_a, trans_b, backend=backend)  # validates, warms up
+    code = _BACKENDS[backend]
     start = time.perf_counter()
-    if C.dtype == np.float64:
-        _gemm_loop[double](A, B, C, trans_a, trans_b, _BACKENDS[backend], repeats)
-    else:
-        _gemm_loop[float](A, B, C, trans_a, trans_b, _BACKENDS[backend], repeats)
+    _gemm_loop(A, B, C, trans_a, trans_b, 1.0, 0.0, code, repeats)
     return (time.perf_counter() - start) / repeats
 
 
-cdef int _gemm_loop(const floating[:, ::1] A, const floating[:, ::1] B, floating[:, ::1] C, bint trans_a,
-                    bint trans_b, int backend, long repeats) except -1:
-    cdef Py_ssize_t m = C.shape[0], n = C.shape[1], kk = A.shape[0] if trans_a else A.shape[1]
+def _gemm_loop(const floating[:, ::1] A, const floating[:, ::1] B, floating[:, ::1] C, bint trans_a,
+               bint trans_b, double alpha, double beta, int backend, long repeats):
+    cdef Py_ssize_t m = C.shape[0], n = C.shape[1], k = A.shape[0] if trans_a else A.shape[1]
     cdef long r
     with nogil:
         for r in range(repeats):
-            k.gemm(trans_a, trans_b, m, n, kk, <floating> 1, &A[0, 0], A.shape[1], &B[0, 0], B.shape[1],
-                   <floating> 0, &C[0, 0], n, backend)
-    return 0
+            gemm(trans_a, trans_b, m, n, k, <floating> alpha, &A[0, 0], A.shape[1], &B[0, 0], B.shape[1],
+                 <floating> beta, &C[0, 0], n, backend)

@@ -1,19 +1,31 @@
-# The compiled ops: DESIGN.md's ops interface, the same names, parameters and
-# defaults as fastnet/reference/ops.py. Each wrapper picks the float32 or float64
-# specialisation of a kernel in _kernels.pyx and runs it without the GIL.
-# Arguments are trusted: C-contiguous arrays of one float dtype (fastnet/checks.py).
-cimport numpy as cnp
+# The compiled ops: the ops interface of docs/design.md, with the names, parameters and
+# defaults of fastnet/reference/ops.py. Thin wrappers over the pointer-level kernels
+# (_kernels): Cython picks the float32 or float64 body from the arrays' dtype (the fused
+# signatures are the one dtype switch), views give their pointers through `block`, and the
+# kernel runs without the GIL. Arguments are trusted: C-contiguous arrays of one float
+# dtype, shaped as the reference documents (fastnet/checks.py validated them).
+from fastnet cimport _cpu as cpu
+from fastnet cimport _kernels as kernels
+from fastnet._types cimport floating
 
-from fastnet cimport _kernels as k
-from fastnet._types cimport (floating, ACT_IDENTITY, ACT_LEAKY_RELU, ACT_RELU, ACT_SIGMOID, ACT_SOFTMAX, ACT_TANH,
-                             LOSS_BINARY_CROSS_ENTROPY, LOSS_CROSS_ENTROPY, LOSS_MSE)
+from fastnet._codes import ACTIVATIONS, LOSSES
 
-cnp.import_array()
+ACTIVATION_CODES = {name: code for code, name in enumerate(ACTIVATIONS)}
+LOSS_CODES = {name: code for code, name in enumerate(LOSSES)}
 
-ACTIVATION_CODES = {"identity": ACT_IDENTITY, "relu": ACT_RELU, "leaky_relu": ACT_LEAKY_RELU,
-                    "tanh": ACT_TANH, "sigmoid": ACT_SIGMOID, "softmax": ACT_SOFTMAX}
-LOSS_CODES = {"mse": LOSS_MSE, "cross_entropy": LOSS_CROSS_ENTROPY,
-              "binary_cross_entropy": LOSS_BINARY_CROSS_ENTROPY}
+ctypedef fused element:
+    float
+    double
+    Py_ssize_t
+
+
+cdef inline element *block(const element *last, Py_ssize_t size) noexcept nogil:
+    """The start of the ``size`` contiguous elements that end at ``last``.
+
+    Callers pass ``&view[rows - 1, cols - 1]``, the last element the kernel will touch: a debug
+    build bounds-checks that index, so a view smaller than the kernel assumes raises IndexError
+    instead of being overrun. Never called for an empty block."""
+    return <element *> last - (size - 1)
 
 
 cdef inline int code_of(dict codes, str name, str kind) except -1:
@@ -23,61 +35,69 @@ cdef inline int code_of(dict codes, str name, str kind) except -1:
         raise ValueError(f"unknown {kind} {name!r}") from None
 
 
-cdef inline bint is_double(object array) except -1:
-    """True for float64, False for float32; any other dtype is a caller bug."""
-    cdef int typenum = cnp.PyArray_TYPE(<cnp.ndarray> array)
-    if typenum == cnp.NPY_DOUBLE:
-        return True
-    if typenum == cnp.NPY_FLOAT:
-        return False
-    raise TypeError(f"fastnet ops take float32 or float64 arrays, got {array.dtype}")
-
-
-def dense_forward(X, W, b, activation, Z, A):
-    """Z = X @ W + b; A = f(Z). Returns True when every Z is finite (so non-finite input is seen)."""
+def dense_forward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[::1] b, activation,
+                  floating[:, ::1] Z, floating[:, ::1] A):
+    """Z = X @ W + b; A = f(Z). Returns True when every Z (and, for exp, every A) is finite."""
     cdef int act = code_of(ACTIVATION_CODES, activation, "activation")
-    cdef int finite
-    if is_double(X):
-        finite = _dense_forward[double](X, W, b, act, Z, A)
-    else:
-        finite = _dense_forward[float](X, W, b, act, Z, A)
-    return bool(finite)
-
-
-cdef int _dense_forward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[::1] b,
-                        int act, floating[:, ::1] Z, floating[:, ::1] A) except -1:
+    cdef Py_ssize_t m = X.shape[0], n_in = W.shape[0], n_out = W.shape[1]
+    cdef bint finite
+    if m == 0:
+        return True
     with nogil:
-        return k.dense_forward(X, W, b, act, Z, A)
+        finite = kernels.forward(block(&X[m - 1, n_in - 1], m * n_in), block(&W[n_in - 1, n_out - 1], n_in * n_out),
+                                 block(&b[n_out - 1], n_out), act, block(&Z[m - 1, n_out - 1], m * n_out),
+                                 block(&A[m - 1, n_out - 1], m * n_out), m, n_in, n_out)
+    return finite
 
 
-def activation_backward(activation, Z, A, dA, dZ):
+def activation_backward(activation, const floating[:, ::1] Z, const floating[:, ::1] A,
+                        const floating[:, ::1] dA, floating[:, ::1] dZ):
     """dZ = dA ⊙ f'(·); softmax uses its row-wise Jacobian product."""
     cdef int act = code_of(ACTIVATION_CODES, activation, "activation")
-    if is_double(Z):
-        _activation_backward[double](act, Z, A, dA, dZ)
-    else:
-        _activation_backward[float](act, Z, A, dA, dZ)
-
-
-cdef int _activation_backward(int act, const floating[:, ::1] Z, const floating[:, ::1] A,
-                              const floating[:, ::1] dA, floating[:, ::1] dZ) except -1:
+    cdef Py_ssize_t m = Z.shape[0], n = Z.shape[1], size = m * n
+    if size == 0:
+        return
     with nogil:
-        return k.activation_backward(act, Z, A, dA, dZ)
+        cpu.act_backward(act, block(&Z[m - 1, n - 1], size), block(&A[m - 1, n - 1], size),
+                         block(&dA[m - 1, n - 1], size), block(&dZ[m - 1, n - 1], size), m, n)
 
 
-def dense_backward(X, W, dZ, l2, dW, db, dX=None):
+def dense_backward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[:, ::1] dZ, l2,
+                   floating[:, ::1] dW, floating[::1] db, floating[:, ::1] dX=None):
     """dW = Xᵀ @ dZ + l2·W, db = column sums of dZ, dX = dZ @ Wᵀ (skipped when dX is None)."""
-    if is_double(X):
-        _dense_backward[double](X, W, dZ, l2, dW, db, dX if dX is not None else dZ, dX is not None)
-    else:
-        _dense_backward[float](X, W, dZ, l2, dW, db, dX if dX is not None else dZ, dX is not None)
-
-
-cdef int _dense_backward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[:, ::1] dZ,
-                         double l2, floating[:, ::1] dW, floating[::1] db, floating[:, ::1] dX,
-                         bint want_dX) except -1:
+    cdef Py_ssize_t m = X.shape[0], n_in = W.shape[0], n_out = W.shape[1]
+    cdef double lam = l2
+    cdef const floating *x = NULL
+    cdef const floating *dz = NULL
+    cdef floating *dx = NULL
+    if m:
+        x, dz = block(&X[m - 1, n_in - 1], m * n_in), block(&dZ[m - 1, n_out - 1], m * n_out)
+        if dX is not None:
+            dx = block(&dX[m - 1, n_in - 1], m * n_in)
     with nogil:
-        return k.dense_backward(X, W, dZ, l2, dW, db, dX, want_dX)
+        kernels.backward(x, block(&W[n_in - 1, n_out - 1], n_in * n_out), dz, lam,
+                         block(&dW[n_in - 1, n_out - 1], n_in * n_out), block(&db[n_out - 1], n_out), dx,
+                         m, n_in, n_out)
+
+
+def dense_backward_sgd(const floating[:, ::1] X, floating[:, ::1] W, floating[::1] b, const floating[:, ::1] dZ,
+                       l2, lr, floating[::1] db, floating[:, ::1] dX=None):
+    """dense_backward then a plain SGD step, in place: W −= lr·(Xᵀ @ dZ + l2·W), b −= lr·db.
+
+    db and dX (unless None) are filled as dense_backward does, dX from the weights before the step.
+    """
+    cdef Py_ssize_t m = X.shape[0], n_in = W.shape[0], n_out = W.shape[1]
+    cdef double lam = l2, rate = lr
+    cdef const floating *x = NULL
+    cdef const floating *dz = NULL
+    cdef floating *dx = NULL
+    if m:
+        x, dz = block(&X[m - 1, n_in - 1], m * n_in), block(&dZ[m - 1, n_out - 1], m * n_out)
+        if dX is not None:
+            dx = block(&dX[m - 1, n_in - 1], m * n_in)
+    with nogil:
+        kernels.backward_sgd(x, block(&W[n_in - 1, n_out - 1], n_in * n_out), block(&b[n_out - 1], n_out), dz,
+                             lam, rate, block(&db[n_out - 1], n_out), dx, m, n_in, n_out)
 
 
 def loss_grad(loss, Z, A, Y, dOut):
@@ -86,50 +106,53 @@ def loss_grad(loss, Z, A, Y, dOut):
     For cross_entropy, Y may be class ids of shape (m,) (intp) instead of rows.
     """
     cdef int code = code_of(LOSS_CODES, loss, "loss")
-    if code == LOSS_CROSS_ENTROPY and Y.ndim == 1:
-        if is_double(Z):
-            return _cross_entropy_ids[double](Z, A, Y, dOut)
-        return _cross_entropy_ids[float](Z, A, Y, dOut)
-    if is_double(Z):
-        return _loss_grad[double](code, Z, A, Y, dOut)
-    return _loss_grad[float](code, Z, A, Y, dOut)
+    if Y.ndim == 1:
+        return _loss_grad(code, Z, A, None, Y, dOut)
+    return _loss_grad(code, Z, A, Y, None, dOut)
 
 
-cdef double _loss_grad(int code, const floating[:, ::1] Z, const floating[:, ::1] A,
-                       const floating[:, ::1] Y, floating[:, ::1] dOut) except? -1:
+def _loss_grad(int code, const floating[:, ::1] Z, const floating[:, ::1] A, const floating[:, ::1] Y,
+               const Py_ssize_t[::1] ids, floating[:, ::1] dOut):
+    cdef Py_ssize_t m = A.shape[0], k = A.shape[1], size = m * k
+    cdef const floating *y = NULL
+    cdef const Py_ssize_t *id_ = NULL
+    cdef double value
+    if size == 0:
+        return 0.0
+    if ids is not None:
+        id_ = block(&ids[m - 1], m)
+    else:
+        y = block(&Y[m - 1, k - 1], size)
     with nogil:
-        return k.loss_grad(code, Z, A, Y, dOut)
-
-
-cdef double _cross_entropy_ids(const floating[:, ::1] Z, const floating[:, ::1] A,
-                               const Py_ssize_t[::1] ids, floating[:, ::1] dOut) except? -1:
-    with nogil:
-        return k.cross_entropy_ids(Z, A, ids, dOut)
+        value = kernels.loss_grad(code, block(&Z[m - 1, k - 1], size), block(&A[m - 1, k - 1], size), y, id_,
+                                  block(&dOut[m - 1, k - 1], size), m, k)
+    return value
 
 
 def sgd_update(w, g, v, lr, momentum, nesterov):
     """v ← μ·v + g; w −= lr·v (or lr·(g + μ·v) with Nesterov), in place."""
-    if is_double(w):
-        _sgd_update[double](w.reshape(-1), g.reshape(-1), v.reshape(-1), lr, momentum, nesterov)
-    else:
-        _sgd_update[float](w.reshape(-1), g.reshape(-1), v.reshape(-1), lr, momentum, nesterov)
+    _sgd_update(w.reshape(-1), g.reshape(-1), v.reshape(-1), lr, momentum, nesterov)
 
 
-cdef int _sgd_update(floating[::1] w, const floating[::1] g, floating[::1] v, double lr, double momentum,
-                     bint nesterov) except -1:
+def _sgd_update(floating[::1] w, const floating[::1] g, floating[::1] v, double lr, double momentum,
+                bint nesterov):
+    cdef Py_ssize_t n = w.shape[0]
+    if n == 0:
+        return
     with nogil:
-        return k.sgd_update(w, g, v, lr, momentum, nesterov)
+        kernels.sgd(block(&w[n - 1], n), block(&g[n - 1], n), block(&v[n - 1], n), n, lr, momentum, nesterov)
 
 
 def adam_update(w, g, m, v, t, lr, beta1, beta2, eps):
     """Adam step t (from 1) with bias correction, in place."""
-    if is_double(w):
-        _adam_update[double](w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, lr, beta1, beta2, eps)
-    else:
-        _adam_update[float](w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, lr, beta1, beta2, eps)
+    _adam_update(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, lr, beta1, beta2, eps)
 
 
-cdef int _adam_update(floating[::1] w, const floating[::1] g, floating[::1] m, floating[::1] v, long t,
-                      double lr, double beta1, double beta2, double eps) except -1:
+def _adam_update(floating[::1] w, const floating[::1] g, floating[::1] m, floating[::1] v, long t, double lr,
+                 double beta1, double beta2, double eps):
+    cdef Py_ssize_t n = w.shape[0]
+    if n == 0:
+        return
     with nogil:
-        return k.adam_update(w, g, m, v, t, lr, beta1, beta2, eps)
+        kernels.adam(block(&w[n - 1], n), block(&g[n - 1], n), block(&m[n - 1], n), block(&v[n - 1], n), n, t, lr,
+                     beta1, beta2, eps)

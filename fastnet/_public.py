@@ -1,6 +1,6 @@
 """Names that are the same objects in both backends (configuration, callbacks, helpers)."""
 
-from fastnet.activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from fastnet.activations import GELU, Exp, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from fastnet.gradcheck import gradcheck
 from fastnet.losses import MSE, BinaryCrossEntropy, CrossEntropy
 from fastnet.optimizers import SGD, Adam
@@ -19,6 +19,8 @@ __all__ = [
     "Tanh",
     "Sigmoid",
     "Softmax",
+    "Exp",
+    "GELU",
     "MSE",
     "CrossEntropy",
     "BinaryCrossEntropy",

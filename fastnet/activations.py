@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-ACTIVATIONS = ("identity", "relu", "leaky_relu", "tanh", "sigmoid", "softmax")
+from fastnet._codes import ACTIVATIONS, LAST_LAYER_ONLY
+
+__all__ = ["ACTIVATIONS", "LAST_LAYER_ONLY", "Identity", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "Exp",
+           "GELU", "activation_name"]
 _ALIASES = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu", "logistic": "sigmoid"}
 
 
@@ -36,7 +39,7 @@ class ReLU(_Named):
 
 
 class LeakyReLU(_Named):
-    """f(z) = z if z > 0 else 0.01·z; f'(0) = 0.01."""
+    """f(z) = z if z > 0 else s·z, with the slope s = 0.01 (``LEAKY_SLOPE``); f'(0) = s."""
 
     name = "leaky_relu"
 
@@ -57,6 +60,18 @@ class Softmax(_Named):
     """Row-wise softmax (max-subtracted); last layer only."""
 
     name = "softmax"
+
+
+class Exp(_Named):
+    """f(z) = exp(z): a positive output, such as a Poisson rate (overflow is reported, not returned)."""
+
+    name = "exp"
+
+
+class GELU(_Named):
+    """f(z) = ½z(1 + tanh(√(2/π)(z + 0.044715 z³))): PyTorch's ``GELU(approximate="tanh")``."""
+
+    name = "gelu"
 
 
 def resolve_name(value: Any, choices: tuple[str, ...], aliases: dict[str, str], argument: str) -> str:

@@ -1,9 +1,10 @@
-"""The compiled backend's ``Sequential`` methods that run on the nogil engine (``fastnet._engine``).
+"""The compiled backend's ``Sequential`` methods that run on the nogil engine.
 
-The reference ``Sequential`` steps batch by batch through the ops; this mixin
-replaces its epoch loop, ``train_step`` and ``predict`` with the engine, which
-runs many batches per call and returns at checkpoints for progress, callbacks
-and Ctrl-C. Tested against the reference ``fit`` (tests/test_training_parity.py).
+The reference ``Sequential`` steps batch by batch through the ops; this mixin replaces its
+epoch loop, ``train_step`` and ``predict`` with the engine (``fastnet._network`` holds a
+model's arrays and workspace, ``fastnet._train`` runs stretches of an epoch and returns at
+checkpoints for progress, callbacks and Ctrl-C, ``fastnet._predict`` runs inference).
+Tested against the reference ``fit`` (tests/test_training_parity.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from fastnet._engine import PREDICT_WORKSPACE_BYTES, Engine
+from fastnet import _predict, _train
+from fastnet._network import Network
 from fastnet.checks import OVERFLOW_MESSAGE, check_finite
 from fastnet.model import PREDICT_CHUNK_ROWS, NonFiniteLoss
 
@@ -21,32 +23,31 @@ CHECKPOINT_SECONDS = 0.05  # return to Python this often during an epoch
 
 
 class EngineMixin:
-    """Routes training and inference of a ``Sequential`` through one cached ``Engine``."""
+    """Routes training and inference of a ``Sequential`` through one cached ``Network``."""
 
-    def _engine(self: Any) -> Engine:
-        """The cached engine, rebuilt when the optimiser or its state arrays were replaced."""
-        engine = self.__dict__.get("_engine_cache")
-        if engine is None or engine.optimizer_config is not self.optimizer or engine.state is not self._opt_state:
-            self._optimizer_state()  # creates or re-kinds the state first
-            engine = self._engine_cache = Engine(self)
-        return engine
+    def _engine(self: Any) -> Network:
+        """The cached network, rebuilt when the optimiser or its state was replaced."""
+        net = self.__dict__.get("_engine_cache")
+        if net is None or net.optimizer_config is not self.optimizer or net.state is not self.optimizer_state:
+            net = self._engine_cache = Network(self)
+        return net
 
     def _fit(self: Any, *args: Any) -> Any:
         # The calling thread owns the model for the whole fit: other threads are refused, even
         # between the engine's checkpoints, while this thread's callbacks may still predict.
-        engine = self._engine()
-        previous = engine.claim()
+        net = self._engine()
+        previous = net.claim()
         try:
             return super()._fit(*args)  # type: ignore[misc]
         finally:
-            engine.release(previous)
+            net.release(previous)
 
     # Calls that read or write the whole model are refused while another thread trains it
     # (a model that never had an engine was never trained or run by one).
     def _check_thread(self: Any) -> None:
-        engine = self.__dict__.get("_engine_cache")
-        if engine is not None:
-            engine.check()
+        net = self.__dict__.get("_engine_cache")
+        if net is not None:
+            net.check()
 
     def evaluate(self: Any, X: Any, Y: Any) -> dict[str, float]:
         self._check_thread()
@@ -64,7 +65,7 @@ class EngineMixin:
         self: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, batch_size: int, epoch: int,
         progress: Any, interrupt: Any,
     ) -> dict[str, float]:
-        engine = self._engine()
+        net = self._engine()
         m = X.shape[0]
         n_batches = -(-m // batch_size)
         if order is not None:
@@ -73,14 +74,17 @@ class EngineMixin:
         loss_sum = metric_sum = 0.0
         metric_count = 0
         while done < n_batches:
-            batches, steps, batch_loss, batch_metric, count, failed = engine.run(
-                X, Y, order, batch_size, done, n_batches, self._step, CHECKPOINT_SECONDS
+            stretch = _train.train(
+                net, X, Y, order=order, batch_size=batch_size, first=done, last=n_batches, step=self.steps,
+                seconds=CHECKPOINT_SECONDS,
             )
-            self._step += steps
-            done += batches
-            if failed is not None:
-                raise NonFiniteLoss(done, failed)
-            loss_sum, metric_sum, metric_count = loss_sum + batch_loss, metric_sum + batch_metric, metric_count + count
+            self.count_steps(stretch.steps)
+            done += stretch.batches
+            if stretch.failed_loss is not None:
+                raise NonFiniteLoss(done, stretch.failed_loss)
+            loss_sum += stretch.loss_sum
+            metric_sum += stretch.metric_sum
+            metric_count += stretch.metric_count
             progress.batch_end(epoch, done, loss_sum / min(done * batch_size, m))
             interrupt.check()
         return {"loss": loss_sum / m, self.metric: metric_sum / metric_count}
@@ -91,29 +95,30 @@ class EngineMixin:
         Raises FloatingPointError (model unchanged) when the loss is not finite.
         """
         X, Y = self._check_XY(X, Y)
-        engine = self._engine()
-        _, steps, loss_sum, _, _, failed = engine.run(X, Y, None, X.shape[0], 0, 1, self._step, math.inf)
-        if failed is not None:
-            raise FloatingPointError(f"train_step: the loss is {failed}; the model was left unchanged")
-        self._step += steps
-        return loss_sum / X.shape[0]
+        net = self._engine()
+        stretch = _train.train(
+            net, X, Y, order=None, batch_size=X.shape[0], first=0, last=1, step=self.steps, seconds=math.inf
+        )
+        if stretch.failed_loss is not None:
+            raise FloatingPointError(f"train_step: the loss is {stretch.failed_loss}; the model was left unchanged")
+        self.count_steps(stretch.steps)
+        return stretch.loss_sum / X.shape[0]
 
     def predict(self: Any, X: Any) -> np.ndarray:
         """Outputs of the last layer for ``X`` ``(m, n_in)``; ``(0, k)`` for zero rows.
 
         Non-finite input is caught by the forward pass itself (no separate scan of ``X``).
         """
-        engine = self._engine()
-        out = engine.predict_small(X)  # single samples and small batches: no Python-level conversion
-        if out is not NotImplemented and out is not None:
-            return out
+        net = self._engine()
+        if _predict.admits(net, X):  # single samples and small batches: no Python-level conversion
+            return _predict.predict_small(net, X)
         X = self._check_X(X, allow_empty=True, finite=False)
         out = np.empty((X.shape[0], self.layers[-1].n_out), dtype=self.dtype)
         # bounded memory: chunks fit the workspace already there, or a PREDICT_WORKSPACE_BYTES one
-        chunk = max(engine.capacity, min(PREDICT_CHUNK_ROWS, PREDICT_WORKSPACE_BYTES // engine.row_bytes), 1)
+        chunk = max(net.capacity, min(PREDICT_CHUNK_ROWS, _predict.PREDICT_WORKSPACE_BYTES // net.row_bytes), 1)
         for start in range(0, X.shape[0], chunk):
             rows = slice(start, start + chunk)
-            if not engine.forward(X[rows], out[rows]):
+            if not _predict.forward(net, X[rows], out[rows]):
                 check_finite(X, "X")  # names the bad entry when the input itself is not finite
                 raise ValueError(OVERFLOW_MESSAGE)
         return out

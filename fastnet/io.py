@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from fastnet.model import OptimizerState
 from fastnet.optimizers import from_config, to_config
 
 FORMAT = "fastnet-model"
@@ -37,9 +38,10 @@ def model_arrays(model: Any) -> dict[str, np.ndarray]:
     for i, (param, _) in enumerate(model._parameters()):
         arrays[f"param_{i}"] = param
     # state of another optimiser kind (the optimizer was replaced since) restarts on the next fit
-    current = model._opt_kind == type(model.optimizer).__name__
-    state = (model._opt_state or []) if current else []
-    for i, slots in enumerate(state):
+    state = model.optimizer_state
+    if state is not None and state.kind != model.optimizer.kind:
+        state = None
+    for i, slots in enumerate(state.slots if state is not None else []):
         for slot, array in slots.items():
             arrays[f"state_{i}_{slot}"] = array
     config = {
@@ -48,8 +50,8 @@ def model_arrays(model: Any) -> dict[str, np.ndarray]:
         "loss": model.loss,
         "layers": [layer.config() for layer in model.layers],
         "optimizer": to_config(model.optimizer),
-        "optimizer_state": model._opt_kind if state else None,
-        "step": model._step if state else 0,
+        "optimizer_state": state.kind if state is not None else None,
+        "step": state.step if state is not None else 0,
         "seed": model.seed,
         "rng": model._rng.bit_generator.state,
     }
@@ -153,7 +155,7 @@ def _build(config: dict[str, Any], arrays: dict[str, np.ndarray], sequential_typ
     expected = {f"param_{i}" for i in range(len(params))}
     kind = config["optimizer_state"]
     if kind is not None:
-        if kind != type(model.optimizer).__name__:
+        if kind != model.optimizer.kind:
             raise ValueError(f"optimizer state of kind {kind!r} does not match optimizer {model.optimizer!r}")
         expected |= {f"state_{i}_{slot}" for i in range(len(params)) for slot in model.optimizer.slots}
     found = set(arrays) - {"config"}
@@ -172,15 +174,14 @@ def _build(config: dict[str, Any], arrays: dict[str, np.ndarray], sequential_typ
 
     for i, (param, _) in enumerate(params):
         param[...] = exact(f"param_{i}", param)
-    if kind is not None:
-        model._opt_state = [
-            {slot: exact(f"state_{i}_{slot}", param).copy() for slot in model.optimizer.slots}
-            for i, (param, _) in enumerate(params)
-        ]
-        model._opt_kind = kind
     step = config["step"]
     if not isinstance(step, int) or not 0 <= step < 2**62:
         raise ValueError(f"step must be a non-negative integer below 2**62, got {step!r}")
-    model._step = step
+    if kind is not None:
+        slots = [
+            {slot: exact(f"state_{i}_{slot}", param).copy() for slot in model.optimizer.slots}
+            for i, (param, _) in enumerate(params)
+        ]
+        model.set_optimizer_state(OptimizerState(kind, slots, step))
     model._rng.bit_generator.state = config["rng"]
     return model

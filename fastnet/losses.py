@@ -6,9 +6,11 @@ from typing import Any
 
 import numpy as np
 
+from fastnet._codes import FUSED, LOSSES, METRIC_NAMES, METRIC_OF_LOSS
 from fastnet.activations import _Named, resolve_name
 
-LOSSES = ("mse", "cross_entropy", "binary_cross_entropy")
+__all__ = ["LOSSES", "FUSED", "MSE", "CrossEntropy", "BinaryCrossEntropy", "loss_name", "check_pairing",
+           "metric_name", "metric_sums"]
 _ALIASES = {
     "mean_squared_error": "mse",
     "categorical_crossentropy": "cross_entropy",
@@ -16,8 +18,6 @@ _ALIASES = {
     "binary_crossentropy": "binary_cross_entropy",
     "bce": "binary_cross_entropy",
 }
-# Losses whose gradient is taken with respect to Z (fused with the activation).
-FUSED = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
 
 
 class MSE(_Named):
@@ -65,14 +65,16 @@ def check_pairing(loss: str, last_activation: str, last_units: int) -> None:
 
 def metric_name(loss: str) -> str:
     """The metric reported beside ``loss``: accuracy for cross-entropies, mae for mse."""
-    return "mae" if loss == "mse" else "accuracy"
+    return METRIC_NAMES[METRIC_OF_LOSS[loss]]
 
 
 def metric_sums(loss: str, A: np.ndarray, Y: np.ndarray) -> tuple[float, int]:
-    """(sum, count) of the metric over a batch, so batches combine exactly."""
-    if loss == "mse":
+    """(sum, count) of the metric over a batch, so batches combine exactly (the compiled
+    engine's twin is ``metric_sum`` in fastnet/_kernels.pyx)."""
+    metric = METRIC_OF_LOSS[loss]
+    if metric == "mae":
         return float(np.abs(A - Y).sum()), A.size
-    if loss == "cross_entropy":
+    if metric == "argmax_accuracy":
         truth = Y if Y.ndim == 1 else Y.argmax(axis=1)
         return float((A.argmax(axis=1) == truth).sum()), A.shape[0]
     return float(((A > 0.5) == (Y > 0.5)).sum()), A.size

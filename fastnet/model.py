@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from fastnet._codes import LAST_LAYER_ONLY
 from fastnet.checks import OVERFLOW_MESSAGE, as_matrix, as_targets, check_int
 from fastnet.interrupts import deferred_interrupts
 from fastnet.layers import Dense, check_seed
@@ -17,6 +19,24 @@ from fastnet.progress import Progress
 from fastnet.training import History, call_hook, check_callbacks, check_monitors
 
 PREDICT_CHUNK_ROWS = 8192  # predict/evaluate work on bounded slices of huge inputs
+
+
+@dataclass
+class OptimizerState:
+    """An optimiser's state, owned by the model: per-parameter slots and the step count.
+
+    ``kind`` names the optimiser class (``"SGD"``, ``"Adam"``); ``slots`` has one dict per
+    parameter in ``get_weights`` order (W0, b0, W1, ...), mapping the optimiser's slot names
+    (``optimizer.slots``) to arrays of the parameter's shape and dtype; ``step`` counts the
+    optimiser steps taken (Adam's t).
+    """
+
+    kind: str
+    slots: list[dict[str, np.ndarray]]
+    step: int = 0
+
+    def copy(self) -> OptimizerState:
+        return OptimizerState(self.kind, [{k: v.copy() for k, v in s.items()} for s in self.slots], self.step)
 
 
 class NonFiniteLoss(Exception):
@@ -56,9 +76,7 @@ class Sequential:
         self.seed = check_seed(seed)
         self._rng = np.random.default_rng(self.seed)
         self._ops = self._layer_type._ops
-        self._opt_state: list[dict[str, np.ndarray]] | None = None
-        self._opt_kind: str | None = None
-        self._step = 0  # optimiser steps taken (Adam's t)
+        self._optimizer_state: OptimizerState | None = None  # created by the first training step
 
     def _check_layers(self, layers: Any) -> list[Dense]:
         if isinstance(layers, Dense):
@@ -87,8 +105,8 @@ class Sequential:
                     f"all layers must share one dtype: layers[{i}] is {a.dtype.name}, layers[{i + 1}] is {b.dtype.name}"
                 )
         for i, layer in enumerate(layers[:-1]):
-            if layer.activation == "softmax":
-                raise ValueError(f"softmax is allowed only in the last layer, found in layers[{i}]")
+            if layer.activation in LAST_LAYER_ONLY:
+                raise ValueError(f"{layer.activation} is allowed only in the last layer, found in layers[{i}]")
         if len({id(layer) for layer in layers}) != len(layers):
             raise ValueError("layers must be distinct Dense objects (the same layer appears twice)")
         return layers
@@ -157,23 +175,51 @@ class Sequential:
         for (param, _), value in zip(self._parameters(), checked):
             param[...] = value
 
-    def _optimizer_state(self) -> list[dict[str, np.ndarray]]:
-        """Slots for the current optimiser; (re)created when its kind changes."""
-        kind = type(self.optimizer).__name__
-        if self._opt_state is None or self._opt_kind != kind:
-            self._opt_state = [{slot: np.zeros_like(p) for slot in self.optimizer.slots} for p, _ in self._parameters()]
-            self._opt_kind, self._step = kind, 0
-        return self._opt_state
+    # The optimiser state is read and written only through these methods (io and the engine too).
+    @property
+    def optimizer_state(self) -> OptimizerState | None:
+        """The optimiser state (None before the first training step); may be of an optimiser
+        replaced since, in which case the next step starts a fresh one."""
+        return self._optimizer_state
 
-    def _snapshot(self) -> tuple[list[np.ndarray], list[dict[str, np.ndarray]] | None, str | None, int]:
-        state = None if self._opt_state is None else [{k: v.copy() for k, v in s.items()} for s in self._opt_state]
-        return self.get_weights(), state, self._opt_kind, self._step
+    @property
+    def steps(self) -> int:
+        """Optimiser steps taken by the current optimiser state (0 without one)."""
+        return 0 if self._optimizer_state is None else self._optimizer_state.step
 
-    def _restore(self, snapshot: tuple[Any, ...]) -> None:
-        weights, state, kind, step = snapshot
+    def prepare_optimizer_state(self) -> OptimizerState:
+        """The state of the current optimiser, created (zeros, step 0) when missing or of another kind."""
+        kind = self.optimizer.kind
+        state = self._optimizer_state
+        if state is None or state.kind != kind:
+            slots = [{slot: np.zeros_like(p) for slot in self.optimizer.slots} for p, _ in self._parameters()]
+            state = self._optimizer_state = OptimizerState(kind, slots)
+        return state
+
+    def set_optimizer_state(self, state: OptimizerState | None) -> None:
+        """Replace the optimiser state (None forgets it); ValueError unless it fits the parameters."""
+        if state is not None:
+            params = self._parameters()
+            if len(state.slots) != len(params):
+                raise ValueError(f"optimizer state has {len(state.slots)} slot sets, expected {len(params)}")
+            for slots, (param, _) in zip(state.slots, params):
+                if any(a.shape != param.shape or a.dtype != param.dtype for a in slots.values()):
+                    raise ValueError("optimizer state arrays must match their parameters' shapes and dtype")
+        self._optimizer_state = state
+
+    def count_steps(self, steps: int) -> None:
+        """Record ``steps`` optimiser steps taken on the current state."""
+        self.prepare_optimizer_state().step += steps
+
+    def _snapshot(self) -> tuple[list[np.ndarray], OptimizerState | None]:
+        state = self._optimizer_state
+        return self.get_weights(), None if state is None else state.copy()
+
+    def _restore(self, snapshot: tuple[list[np.ndarray], OptimizerState | None]) -> None:
+        weights, state = snapshot
         for (param, _), value in zip(self._parameters(), weights):
             param[...] = value
-        self._opt_state, self._opt_kind, self._step = state, kind, step
+        self._optimizer_state = state
 
     # ------------------------------------------------------------------ one batch
     def _forward(self, X: np.ndarray, keep: bool = True) -> np.ndarray:
@@ -195,10 +241,10 @@ class Sequential:
         return loss, A
 
     def _apply_update(self) -> None:
-        state = self._optimizer_state()
-        self._step += 1
-        for (param, grad), slots in zip(self._parameters(), state):
-            self.optimizer.update(self._ops, param, grad, slots, self._step)
+        self.count_steps(1)
+        state = self.prepare_optimizer_state()
+        for (param, grad), slots in zip(self._parameters(), state.slots):
+            self.optimizer.update(self._ops, param, grad, slots, state.step)
 
     def _train_batch(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
         """One optimiser step; the update is skipped when the loss is not finite."""
@@ -276,7 +322,7 @@ class Sequential:
         m = X.shape[0]
         n_batches = -(-m // batch_size)
         progress = Progress(verbose, epochs, n_batches)
-        self._optimizer_state()
+        self.prepare_optimizer_state()
         call_hook(callbacks, "on_train_begin", self)
         with deferred_interrupts() as interrupt:
             for epoch in range(epochs):

@@ -11,6 +11,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+from fastnet._codes import OPTIMIZER_SLOTS
+
 
 def _check_number(name: str, value: Any, low: float, high: float = math.inf, low_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -36,7 +38,8 @@ class SGD:
     momentum: float = 0.0
     nesterov: bool = False
 
-    slots: ClassVar[tuple[str, ...]] = ("velocity",)
+    kind: ClassVar[str] = "SGD"  # its code in fastnet/_codes.py OPTIMIZERS
+    slots: ClassVar[tuple[str, ...]] = OPTIMIZER_SLOTS["SGD"]
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -62,7 +65,8 @@ class Adam:
     beta2: float = 0.999
     eps: float = 1e-8
 
-    slots: ClassVar[tuple[str, ...]] = ("m", "v")
+    kind: ClassVar[str] = "Adam"
+    slots: ClassVar[tuple[str, ...]] = OPTIMIZER_SLOTS["Adam"]
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -77,7 +81,7 @@ class Adam:
         ops.adam_update(w, g, state["m"], state["v"], t, self.learning_rate, self.beta1, self.beta2, self.eps)
 
 
-OPTIMIZERS = {"SGD": SGD, "Adam": Adam}
+OPTIMIZERS = {cls.kind: cls for cls in (SGD, Adam)}
 Optimizer = SGD | Adam
 
 
@@ -94,7 +98,7 @@ def check_optimizer(optimizer: Any) -> Optimizer:
 
 def to_config(optimizer: Optimizer) -> dict[str, Any]:
     """A JSON-ready description, inverted by ``from_config``."""
-    return {"name": type(optimizer).__name__, **asdict(optimizer)}
+    return {"name": optimizer.kind, **asdict(optimizer)}
 
 
 def from_config(config: dict[str, Any]) -> Optimizer:

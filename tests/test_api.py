@@ -208,7 +208,7 @@ def test_model_dtype_is_kept_end_to_end(fn, dtype):
     assert model.dtype == np.dtype(dtype)
     model.fit(X.astype(np.float16), Y, epochs=1, verbose=0)
     assert all(w.dtype == np.dtype(dtype) and w.flags.c_contiguous for w in model.get_weights())
-    assert all(state.dtype == np.dtype(dtype) for slots in model._opt_state for state in slots.values())
+    assert all(state.dtype == np.dtype(dtype) for slots in model.optimizer_state.slots for state in slots.values())
     assert model.predict(X).dtype == np.dtype(dtype)
     assert model.layers[0].forward(X).dtype == np.dtype(dtype)
     assert model.layers[0].backward(np.ones((30, 6))).dtype == np.dtype(dtype)
@@ -264,7 +264,7 @@ def test_history_and_logs(fn):
     assert set(final) == {"loss", "accuracy"}
     assert final["accuracy"] == history.history["val_accuracy"][-1]
     assert math.isclose(final["loss"], history.history["val_loss"][-1], rel_tol=1e-9)
-    assert model._step == 3 * 4  # 30 rows in batches of 8: every sample each epoch, last batch smaller
+    assert model.steps == 3 * 4  # 30 rows in batches of 8: every sample each epoch, last batch smaller
 
 
 def test_mse_reports_mae(fn):
@@ -294,7 +294,7 @@ def test_epoch_loss_is_the_batch_weighted_mean_of_batch_losses(fn):
     losses = [twin.train_step(X[s:s + 4], Y[s:s + 4]) for s in (0, 4, 8)]
     want = (4 * losses[0] + 4 * losses[1] + 2 * losses[2]) / 10
     assert math.isclose(history.history["loss"][0], want, rel_tol=1e-9)
-    assert model._step == 3
+    assert model.steps == 3
     for a, b in zip(model.get_weights(), twin.get_weights()):
         assert_close(a, b, TRAINING_TOL[np.float64])
 
@@ -462,7 +462,7 @@ def test_nn_is_reproducible_with_np_random_seed(fn):
 
     (a, ha), (b, hb) = run(), run()
     assert ha.history == hb.history and same_weights(a.model.get_weights(), b.model.get_weights())
-    assert a.model._step == 3 * 5  # the last partial batch is used
+    assert a.model.steps == 3 * 5  # the last partial batch is used
     assert a.predict(X).shape == (30, 2)
     np.random.seed(2)
     c = fn.NN([3, 8, 2], ["relu", fn.Sigmoid], "mse", fn.SGD(learning_rate=0.5))
@@ -505,14 +505,14 @@ def test_optimizer_state_continues_across_fit_calls(fn, tmp_path, optimizer):
     saved = fn.load(tmp_path / "m.npz")
     saved.fit(X, Y, epochs=2, batch_size=8, verbose=0)
     for model in (split, saved):
-        assert model._step == straight._step == 12
+        assert model.steps == straight.steps == 12
         assert same_weights(straight.get_weights(), model.get_weights())
-        for a, b in zip(straight._opt_state, model._opt_state):
+        for a, b in zip(straight.optimizer_state.slots, model.optimizer_state.slots):
             assert all(a[k].tobytes() == b[k].tobytes() for k in a)
     # and the state matters: a model whose state is reset each time ends elsewhere
     reset = mse_model(fn, optimizer(fn))
     for _ in range(3):
-        reset._opt_state = None
+        reset.set_optimizer_state(None)
         reset.fit(X, Y, epochs=1, batch_size=8, verbose=0)
     assert not same_weights(straight.get_weights(), reset.get_weights())
 
@@ -523,7 +523,7 @@ def test_train_step_and_fit_share_the_optimizer_state(fn):
     a.train_step(X, Y)
     a.fit(X, Y, epochs=1, batch_size=8, verbose=0)
     b.fit(X, Y, epochs=2, batch_size=8, verbose=0, shuffle=False)
-    assert a._step == b._step == 2
+    assert a.steps == b.steps == 2
     for x, y in zip(a.get_weights(), b.get_weights()):
         assert_close(x, y, TRAINING_TOL[np.float64])
 
@@ -542,8 +542,8 @@ def test_diverging_fit_keeps_the_last_finite_epoch(fn):
     assert f"end of epoch {finite_epochs}" in str(info.value)
     assert same_weights(model.get_weights(), recorder.weights[-1])
     assert all(np.isfinite(w).all() for w in model.get_weights())
-    assert model._step == 3 * finite_epochs
-    assert all(np.isfinite(v).all() for slots in model._opt_state for v in slots.values())
+    assert model.steps == 3 * finite_epochs
+    assert all(np.isfinite(v).all() for slots in model.optimizer_state.slots for v in slots.values())
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -555,7 +555,7 @@ def test_divergence_in_the_first_epoch_restores_the_initial_weights(fn):
     with pytest.raises(FloatingPointError, match=r"at epoch 1, batch [2-9].*end of epoch 0"):
         model.fit(X, Y, epochs=3, batch_size=5, verbose=0)
     assert same_weights(initial, model.get_weights())
-    assert model._step == 0
+    assert model.steps == 0
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -565,12 +565,12 @@ def test_train_step_with_an_infinite_loss_changes_nothing(fn):
     model.train_step(X, Y)
     model.layers[1].W[...] = 1e200
     before = model.get_weights()
-    state = [{k: v.copy() for k, v in s.items()} for s in model._opt_state]
+    state = [{k: v.copy() for k, v in s.items()} for s in model.optimizer_state.slots]
     with pytest.raises(FloatingPointError, match="train_step: the loss is inf; the model was left unchanged"):
         model.train_step(X, Y)
     assert same_weights(before, model.get_weights())
-    assert model._step == 1
-    assert all(a[k].tobytes() == b[k].tobytes() for a, b in zip(state, model._opt_state) for k in a)
+    assert model.steps == 1
+    assert all(a[k].tobytes() == b[k].tobytes() for a, b in zip(state, model.optimizer_state.slots) for k in a)
 
 
 # ---------------------------------------------------------------------------- Ctrl-C
@@ -593,7 +593,7 @@ def test_ctrl_c_stops_fit_after_the_current_batch(fn):
     with pytest.raises(KeyboardInterrupt):
         model.fit(X, Y, epochs=1_000_000, batch_size=10, shuffle=False, verbose=0, callbacks=[InterruptSoon()])
     assert signal.getsignal(signal.SIGINT) is handler_before
-    steps = model._step
+    steps = model.steps
     assert steps >= 2
 
     # Consistent: exactly `steps` whole updates, as if the batches had been fed one by one.
@@ -604,4 +604,4 @@ def test_ctrl_c_stops_fit_after_the_current_batch(fn):
     for a, b in zip(model.get_weights(), replay.get_weights()):
         assert_close(a, b, TRAINING_TOL[np.float64])
     model.fit(X, Y, epochs=1, verbose=0)  # and it trains on
-    assert model._step == steps + 1
+    assert model.steps == steps + 1

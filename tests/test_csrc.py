@@ -144,10 +144,10 @@ def test_gemm_micro(path, dtype, m, n, k):
             C0 = data((m, n), dtype, 3)
             want = 0.5 * ((A.T if trans_a else A) @ (B.T if trans_b else B)) + dtype(-2.0) * C0
             C = C0.copy()
-            cpu.gemm(A, B, C, trans_a, trans_b, alpha=0.5, beta=-2.0, backend="micro")
+            cpu.gemm_array(A, B, C, trans_a, trans_b, alpha=0.5, beta=-2.0, backend="micro")
             assert_close(C, want, dtype)
             C = np.full((m, n), np.nan, dtype)  # beta = 0 never reads C
-            cpu.gemm(A, B, C, trans_a, trans_b, backend="micro")
+            cpu.gemm_array(A, B, C, trans_a, trans_b, backend="micro")
             assert_close(C, (A.T if trans_a else A) @ (B.T if trans_b else B), dtype)
 
 

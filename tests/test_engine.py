@@ -72,7 +72,7 @@ def test_engine_follows_an_optimizer_change_like_the_reference():
         model.fit(X, Y, epochs=1, batch_size=16, verbose=0)
     for got, want in zip(*(model.get_weights() for model in models)):
         assert_close(got, want, TRAINING_TOL[np.float64])
-    assert models[0]._step == models[1]._step
+    assert models[0].steps == models[1].steps
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -131,7 +131,7 @@ def test_predict_of_a_huge_input_keeps_the_workspace_bounded():
     X = np.random.default_rng(0).standard_normal((3000, 8))
     out = model.predict(X)
     engine = model._engine()
-    assert engine.capacity * engine.row_bytes <= 2 * fastnet.engine.PREDICT_WORKSPACE_BYTES
+    assert engine.capacity * engine.row_bytes <= 2 * fastnet._predict.PREDICT_WORKSPACE_BYTES
     assert engine.capacity < 3000
     reference = fastnet.reference.Sequential(
         [fastnet.reference.Dense(8, 4096, "relu", seed=0), fastnet.reference.Dense(4096, 4096, "relu", seed=1)]

@@ -45,8 +45,8 @@ def data(loss="mse", m=M):
 
 def state(model):
     """Everything a rejected call must leave alone."""
-    opt = None if model._opt_state is None else [{k: v.copy() for k, v in s.items()} for s in model._opt_state]
-    return model.get_weights(), opt, model._step, model._rng.bit_generator.state
+    opt = None if model.optimizer_state is None else model.optimizer_state.copy().slots
+    return model.get_weights(), opt, model.steps, model._rng.bit_generator.state
 
 
 def assert_same_state(model, before):
@@ -55,12 +55,12 @@ def assert_same_state(model, before):
     assert len(after) == len(weights)
     for a, b in zip(after, weights):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
-    assert model._step == step
+    assert model.steps == step
     assert model._rng.bit_generator.state == rng
     if opt is None:
-        assert model._opt_state is None
+        assert model.optimizer_state is None
     else:
-        for s_after, s_before in zip(model._opt_state, opt):
+        for s_after, s_before in zip(model.optimizer_state.slots, opt):
             assert s_after.keys() == s_before.keys()
             for key in s_after:
                 assert s_after[key].tobytes() == s_before[key].tobytes()

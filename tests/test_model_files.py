@@ -63,11 +63,12 @@ def assert_identical(a, b):
     assert [layer.config() for layer in a.layers] == [layer.config() for layer in b.layers]
     for x, y in zip(a.get_weights(), b.get_weights(), strict=True):
         assert x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes()
-    assert a._step == b._step and a._opt_kind == b._opt_kind
-    if a._opt_state is None:
-        assert b._opt_state is None
+    assert a.steps == b.steps
+    if a.optimizer_state is None:
+        assert b.optimizer_state is None
     else:
-        for sa, sb in zip(a._opt_state, b._opt_state, strict=True):
+        assert a.optimizer_state.kind == b.optimizer_state.kind
+        for sa, sb in zip(a.optimizer_state.slots, b.optimizer_state.slots, strict=True):
             assert sa.keys() == sb.keys()
             for key in sa:
                 assert sa[key].dtype == sb[key].dtype and sa[key].tobytes() == sb[key].tobytes()
@@ -86,7 +87,7 @@ def test_round_trip_is_bit_exact_and_training_continues_identically(fn, tmp_path
     loaded = fn.load(path)
     assert type(loaded) is fn.Sequential
     assert_identical(saved, loaded)
-    assert saved._step == 2 * 5  # 37 rows in batches of 8, two epochs
+    assert saved.steps == 2 * 5  # 37 rows in batches of 8, two epochs
     X, _ = data(loss)
     assert saved.predict(X).tobytes() == loaded.predict(X).tobytes()
 
@@ -105,7 +106,7 @@ def test_untrained_model_round_trip(fn, tmp_path):
     model = make_model(fn)
     model.save(tmp_path / "m.npz")
     loaded = fn.load(tmp_path / "m.npz")
-    assert loaded._opt_state is None and loaded._step == 0
+    assert loaded.optimizer_state is None and loaded.steps == 0
     assert_identical(model, loaded)
     fit(model, "mse")
     fit(loaded, "mse")
@@ -129,7 +130,7 @@ def test_train_step_state_round_trip(fn, tmp_path):
         model.train_step(X, y)
     model.save(tmp_path / "m.npz")
     loaded = fn.load(tmp_path / "m.npz")
-    assert loaded._step == 3
+    assert loaded.steps == 3
     assert model.train_step(X, y) == loaded.train_step(X, y)
     assert_identical(model, loaded)
 
@@ -293,7 +294,7 @@ def test_flipped_bytes_in_parameters_and_config(fn, saved):
     data = path.read_bytes()
     targets = {
         "parameter": model.layers[1].W.tobytes()[8:16],
-        "optimizer state": model._opt_state[0]["v"].tobytes()[:8],
+        "optimizer state": model.optimizer_state.slots[0]["v"].tobytes()[:8],
         "config": b'"loss"',
     }
     for what, needle in targets.items():

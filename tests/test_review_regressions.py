@@ -54,7 +54,7 @@ def test_small_batch_predict_respects_the_workspace_bound():
     model = fastnet.Sequential([fastnet.Dense(10, 3000, "relu", seed=0), fastnet.Dense(3000, 3000, "relu", seed=1)])
     model.predict(np.ones((1000, 10)))
     engine = model._engine()
-    assert engine.capacity * engine.row_bytes <= 2 * fastnet.engine.PREDICT_WORKSPACE_BYTES
+    assert engine.capacity * engine.row_bytes <= 2 * fastnet._predict.PREDICT_WORKSPACE_BYTES
 
 
 @pytest.mark.parametrize("fn", BACKENDS, ids=BACKEND_IDS)
@@ -72,7 +72,7 @@ def test_save_after_an_optimizer_change_loads(fn, tmp_path):
     model.optimizer = fn.Adam()
     model.save(tmp_path / "m.npz")
     loaded = fn.load(tmp_path / "m.npz")
-    assert loaded._opt_state is None and loaded._step == 0
+    assert loaded.optimizer_state is None and loaded.steps == 0
     with pytest.raises(TypeError, match="optimizer must be"):
         model.optimizer = "adam"
 

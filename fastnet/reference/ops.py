@@ -1,9 +1,9 @@
 """NumPy ops: the golden oracle behind ``fastnet.reference``.
 
-Every function here is the readable statement of one piece of math from
-DESIGN.md. Arguments are C-contiguous arrays of one float dtype (the API layer
-converts once); results are written into the output arrays passed in, so the
-compiled ops in ``fastnet._ops`` can be swapped in with the same calls.
+Every function here is the readable statement of one piece of math of the ops
+interface (docs/design.md). Arguments are C-contiguous arrays of one float dtype
+(the API layer converts once); results are written into the output arrays passed
+in, so the compiled ops in ``fastnet._ops`` can be swapped in with the same calls.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-LEAKY_SLOPE = 0.01
+from fastnet._codes import GELU_CUBIC, GELU_SATURATION, GELU_SQRT_2_OVER_PI, LEAKY_SLOPE
 
 
 def _reports_overflow(op):
@@ -43,48 +43,57 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def _activate(activation: str, Z: np.ndarray) -> np.ndarray:
-    if activation == "identity":
-        return Z
-    if activation == "relu":
-        return np.maximum(Z, 0)
-    if activation == "leaky_relu":
-        return np.where(Z > 0, Z, Z * Z.dtype.type(LEAKY_SLOPE))
-    if activation == "tanh":
-        return np.tanh(Z)
-    if activation == "sigmoid":
-        return _sigmoid(Z)
-    if activation == "softmax":
-        return _softmax(Z)
-    raise ValueError(f"unknown activation {activation!r}")
+def _gelu_tanh(z: np.ndarray) -> np.ndarray:
+    """GELU's inner tanh(√(2/π)(z + 0.044715 z³))."""
+    dt = z.dtype.type
+    return np.tanh(dt(GELU_SQRT_2_OVER_PI) * (z + dt(GELU_CUBIC) * z * z * z))
+
+
+def _gelu_slope(Z: np.ndarray) -> np.ndarray:
+    """gelu'(z) = ½(1 + t) + ½z(1 − t)(1 + t)·√(2/π)(1 + 3·0.044715 z²), z clamped where t is ±1."""
+    dt, half, one = Z.dtype.type, Z.dtype.type(0.5), Z.dtype.type(1)
+    z = np.clip(Z, dt(-GELU_SATURATION), dt(GELU_SATURATION))  # no inf·0 from z³ or z² overflowing
+    t = _gelu_tanh(z)
+    slope = dt(GELU_SQRT_2_OVER_PI) * (one + dt(3 * GELU_CUBIC) * z * z)
+    return half * (one + t) + half * z * ((one - t) * (one + t)) * slope
+
+
+# Each activation: (A from Z, dZ from (Z, A, dA)). Codes and constants: fastnet/_codes.py.
+_ACTIVATIONS = {
+    "identity": (lambda Z: Z, lambda Z, A, dA: dA),
+    "relu": (lambda Z: np.maximum(Z, 0), lambda Z, A, dA: dA * (Z > 0)),
+    "leaky_relu": (
+        lambda Z: np.where(Z > 0, Z, Z * Z.dtype.type(LEAKY_SLOPE)),
+        lambda Z, A, dA: dA * np.where(Z > 0, Z.dtype.type(1), Z.dtype.type(LEAKY_SLOPE)),
+    ),
+    # tanh' = (1 − A)(1 + A): 1 − A² without its cancellation near |A| = 1
+    "tanh": (np.tanh, lambda Z, A, dA: dA * ((Z.dtype.type(1) - A) * (Z.dtype.type(1) + A))),
+    "sigmoid": (_sigmoid, lambda Z, A, dA: dA * A * (Z.dtype.type(1) - A)),
+    "softmax": (_softmax, lambda Z, A, dA: A * (dA - (dA * A).sum(axis=1, keepdims=True))),
+    "exp": (np.exp, lambda Z, A, dA: dA * A),
+    "gelu": (lambda Z: Z.dtype.type(0.5) * Z * (Z.dtype.type(1) + _gelu_tanh(Z)), lambda Z, A, dA: dA * _gelu_slope(Z)),
+}
+
+
+def _activation(activation: str) -> tuple:
+    try:
+        return _ACTIVATIONS[activation]
+    except KeyError:
+        raise ValueError(f"unknown activation {activation!r}") from None
 
 
 @_reports_overflow
 def dense_forward(X, W, b, activation, Z, A):
-    """Z = X @ W + b; A = f(Z). Returns True when every Z is finite (so non-finite input is seen)."""
+    """Z = X @ W + b; A = f(Z). Returns True when every Z and A is finite (so non-finite input is seen)."""
     Z[...] = X @ W + b
-    A[...] = _activate(activation, Z)
-    return bool(np.isfinite(Z).all())
+    A[...] = _activation(activation)[0](Z)
+    return bool(np.isfinite(Z).all() and np.isfinite(A).all())
 
 
 @_reports_overflow
 def activation_backward(activation, Z, A, dA, dZ):
     """dZ = dA ⊙ f'(Z); softmax uses its row-wise Jacobian product."""
-    one = Z.dtype.type(1)
-    if activation == "identity":
-        dZ[...] = dA
-    elif activation == "relu":
-        dZ[...] = dA * (Z > 0)
-    elif activation == "leaky_relu":
-        dZ[...] = dA * np.where(Z > 0, one, Z.dtype.type(LEAKY_SLOPE))
-    elif activation == "tanh":
-        dZ[...] = dA * ((one - A) * (one + A))  # 1 − A², without its cancellation near |A| = 1
-    elif activation == "sigmoid":
-        dZ[...] = dA * A * (one - A)
-    elif activation == "softmax":
-        dZ[...] = A * (dA - (dA * A).sum(axis=1, keepdims=True))
-    else:
-        raise ValueError(f"unknown activation {activation!r}")
+    dZ[...] = _activation(activation)[1](Z, A, dA)
 
 
 @_reports_overflow
@@ -96,6 +105,18 @@ def dense_backward(X, W, dZ, l2, dW, db, dX=None):
     db[...] = dZ.sum(axis=0)
     if dX is not None:
         dX[...] = dZ @ W.T
+
+
+@_reports_overflow
+def dense_backward_sgd(X, W, b, dZ, l2, lr, db, dX=None):
+    """dense_backward, then a plain SGD step in place: W −= lr·(Xᵀ @ dZ + l2·W), b −= lr·db.
+
+    db and dX (if asked) are filled as by dense_backward, dX from the weights before the step.
+    """
+    dW = np.empty_like(W)
+    dense_backward(X, W, dZ, l2, dW, db, dX)
+    sgd_update(W, dW, None, lr, 0.0, False)
+    sgd_update(b, db, None, lr, 0.0, False)
 
 
 @_reports_overflow

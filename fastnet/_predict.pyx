@@ -1,0 +1,63 @@
+# Inference on the compiled engine: the fast path for the common call (a C-contiguous batch of
+# the model's dtype and width, at most SMALL_BATCH rows), whose checks are a few C comparisons,
+# and the forward of one validated chunk for everything else (fastnet/engine.py).
+cimport numpy as cnp
+from libc.string cimport memcpy
+
+from fastnet._network cimport Layer, Network, forward_rows
+
+from fastnet.checks import OVERFLOW_MESSAGE, check_finite
+
+cnp.import_array()
+
+cdef Py_ssize_t SMALL_BATCH = 1024  # the fast path takes batches up to this many rows
+PREDICT_WORKSPACE_BYTES = 64 * 2**20  # predict never grows the workspace past this for a new batch
+
+
+def admits(Network net, X):
+    """Whether ``predict_small`` takes ``X`` as it is: anything else goes through fastnet/checks.py."""
+    cdef Py_ssize_t m
+    if not cnp.PyArray_Check(X) or cnp.PyArray_NDIM(<cnp.ndarray> X) != 2:
+        return False
+    m = cnp.PyArray_DIM(<cnp.ndarray> X, 0)
+    return (cnp.PyArray_TYPE(<cnp.ndarray> X) == (cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT)
+            and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray> X)  # '>f8' has the same type number
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray> X) and 0 < m <= SMALL_BATCH
+            and not (m > net.capacity and m * net.row_bytes > PREDICT_WORKSPACE_BYTES)
+            and cnp.PyArray_DIM(<cnp.ndarray> X, 1) == net.layers[0].n_in)
+
+
+def predict_small(Network net, X):
+    """The network's output for an ``X`` that ``admits`` accepted, as a new array; ValueError when
+    X is not finite (naming the entry) or overflows the network."""
+    cdef cnp.npy_intp dims[2]
+    dims[0], dims[1] = cnp.PyArray_DIM(<cnp.ndarray> X, 0), net.layers[net.n_layers - 1].n_out
+    out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT, 0)
+    if not forward_into(net, X, out):
+        check_finite(X, "X")  # names the bad entry when the input itself is not finite
+        raise ValueError(OVERFLOW_MESSAGE)
+    return out
+
+
+def forward(Network net, X, out):
+    """Write the network's output for the validated batch ``X`` into ``out`` (C-contiguous, of
+    ``X``'s rows); True when every pre-activation was finite."""
+    return forward_into(net, X, out)
+
+
+cdef bint forward_into(Network net, X, out) except -1:
+    cdef Layer *last = &net.layers[net.n_layers - 1]
+    cdef Py_ssize_t m = cnp.PyArray_DIM(<cnp.ndarray> X, 0)
+    cdef void *x = cnp.PyArray_DATA(<cnp.ndarray> X)
+    cdef void *y = cnp.PyArray_DATA(<cnp.ndarray> out)
+    cdef bint finite
+    net.enter(m)
+    with nogil:
+        if net.is_double:
+            finite = forward_rows(net, <double *> x, m)
+            memcpy(y, last.A.f64, m * last.n_out * sizeof(double))
+        else:
+            finite = forward_rows(net, <float *> x, m)
+            memcpy(y, last.A.f32, m * last.n_out * sizeof(float))
+    net.leave()
+    return finite

@@ -1,0 +1,169 @@
+# The training loop of the compiled engine: stretches of an epoch (gather, forward, loss,
+# backward, update) without the GIL, returning to Python at checkpoints (fastnet/engine.py
+# asks for about every 50 ms, and the epoch's end) so progress bars, callbacks and Ctrl-C keep
+# working. Nothing is allocated per step: batches run in the Network's workspace.
+cimport numpy as cnp
+from libc.math cimport isfinite
+from libc.string cimport memcpy
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+
+from fastnet cimport _cpu as cpu
+from fastnet cimport _kernels as kernels
+from fastnet._network cimport Layer, Network, forward_rows, typed
+from fastnet._types cimport FN_OPT_SGD, floating
+
+cnp.import_array()
+
+
+cdef class Stretch:
+    """What one ``train`` call did: batches run, optimiser steps taken, sums for the epoch's logs,
+    and the non-finite loss that stopped it (None when every batch was finite)."""
+    cdef readonly Py_ssize_t batches, steps, metric_count
+    cdef readonly double loss_sum, metric_sum
+    cdef readonly object failed_loss
+
+
+cdef struct Sums:
+    Py_ssize_t batches, steps, metric_count
+    double loss_sum, metric_sum
+    bint failed
+    double failed_loss
+
+
+cdef inline double seconds_now() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec + ts.tv_nsec * 1e-9
+
+
+cdef inline void *data(object array):
+    return cnp.PyArray_DATA(<cnp.ndarray> array)
+
+
+def train(Network net, X, Y, *, order, Py_ssize_t batch_size, Py_ssize_t first, Py_ssize_t last,
+          long step, double seconds):
+    """Train batches ``first .. last-1`` of an epoch over ``(X, Y)`` (validated: C-contiguous, the
+    network's dtype; Y may be class ids), taking rows in ``order`` (an intp permutation, or None for
+    in place); ``step`` is the optimiser steps taken before. Stops early after ``seconds`` or at a
+    non-finite loss (whose batch gets no update). Returns a ``Stretch``."""
+    cdef Sums sums
+    cdef Py_ssize_t m = X.shape[0]
+    cdef const Py_ssize_t *rows = NULL if order is None else <Py_ssize_t *> data(order)
+    cdef const Py_ssize_t *ids = <Py_ssize_t *> data(Y) if Y.ndim == 1 else NULL
+    cdef void *x = data(X)
+    cdef void *y = data(Y)
+    sums.batches = sums.steps = sums.metric_count = 0
+    sums.loss_sum = sums.metric_sum = 0
+    sums.failed = False
+    sums.failed_loss = 0
+    net.enter(min(batch_size, m))
+    with nogil:
+        if net.is_double:
+            train_batches(net, <double *> x, <double *> y, ids, rows, m, batch_size, first, last, step, seconds, &sums)
+        else:
+            train_batches(net, <float *> x, <float *> y, ids, rows, m, batch_size, first, last, step, seconds, &sums)
+    net.leave()
+    cdef Stretch result = Stretch.__new__(Stretch)
+    result.batches, result.steps, result.metric_count = sums.batches, sums.steps, sums.metric_count
+    result.loss_sum, result.metric_sum = sums.loss_sum, sums.metric_sum
+    result.failed_loss = sums.failed_loss if sums.failed else None
+    return result
+
+
+cdef void train_batches(Network net, const floating *X, const floating *Y, const Py_ssize_t *ids,
+                        const Py_ssize_t *order, Py_ssize_t m, Py_ssize_t batch_size, Py_ssize_t first,
+                        Py_ssize_t last, long step, double seconds, Sums *sums) noexcept nogil:
+    cdef double deadline = seconds_now() + seconds, loss
+    cdef Py_ssize_t batch, start, rows, r, n_in = net.layers[0].n_in
+    cdef Layer *out = &net.layers[net.n_layers - 1]
+    cdef Py_ssize_t k = out.n_out
+    cdef const floating *Xb
+    cdef const floating *Yb
+    cdef const Py_ssize_t *idb
+    cdef floating *X_rows = typed(net.X_rows, X)
+    cdef floating *Y_rows = typed(net.Y_rows, X)
+    for batch in range(first, last):
+        start = batch * batch_size
+        rows = min(batch_size, m - start)
+        if order == NULL:  # no shuffle: the batch is a contiguous slice of the data
+            Xb = X + start * n_in
+            Yb = Y + start * k
+            idb = ids + start if ids != NULL else NULL
+        else:
+            for r in range(rows):
+                memcpy(X_rows + r * n_in, X + order[start + r] * n_in, n_in * sizeof(floating))
+            if ids != NULL:
+                for r in range(rows):
+                    net.id_rows[r] = ids[order[start + r]]
+            else:
+                for r in range(rows):
+                    memcpy(Y_rows + r * k, Y + order[start + r] * k, k * sizeof(floating))
+            Xb, Yb = X_rows, Y_rows
+            idb = net.id_rows if ids != NULL else NULL
+        forward_rows(net, Xb, rows)
+        loss = loss_and_output_gradient(net, Yb, idb, rows)
+        sums.metric_sum += kernels.metric_sum(net.metric, typed(out.A, X), Yb, idb, rows, k)
+        sums.metric_count += rows if net.metric_per_row else rows * k
+        sums.batches += 1
+        if not isfinite(loss):
+            sums.failed = True
+            sums.failed_loss = loss
+            return
+        backward_and_update(net, Xb, rows, step + sums.steps + 1)
+        sums.steps += 1
+        sums.loss_sum += loss * rows
+        if seconds_now() > deadline:
+            return
+
+
+cdef double loss_and_output_gradient(Network net, const floating *Yb, const Py_ssize_t *idb,
+                                     Py_ssize_t rows) noexcept nogil:
+    """The batch's data loss; leaves ∂L/∂Z of the last layer in its dZ."""
+    cdef Layer *out = &net.layers[net.n_layers - 1]
+    cdef floating *Z = typed(out.Z, Yb)
+    cdef floating *A = typed(out.A, Yb)
+    cdef floating *dZ = typed(out.dZ, Yb)
+    cdef floating *dA = typed(out.dA, Yb)
+    cdef double loss
+    if net.loss_is_fused:  # the loss's gradient is already dZ
+        return kernels.loss_grad(net.loss, Z, A, Yb, idb, dZ, rows, out.n_out)
+    loss = kernels.loss_grad(net.loss, Z, A, Yb, idb, dA, rows, out.n_out)
+    cpu.act_backward(out.act, Z, A, dA, dZ, rows, out.n_out)
+    return loss
+
+
+cdef void backward_and_update(Network net, const floating *Xb, Py_ssize_t rows, long t) noexcept nogil:
+    """Back-propagate from the last layer's dZ, updating each layer once its dX is computed."""
+    cdef int i
+    cdef Layer *L
+    cdef Layer *below
+    cdef const floating *inputs
+    cdef floating *dX
+    cdef floating *W
+    cdef floating *b
+    cdef floating *dZ
+    cdef Py_ssize_t size
+    cdef bint plain_sgd = net.optimizer == FN_OPT_SGD and net.momentum == 0
+    for i in range(net.n_layers - 1, -1, -1):
+        L = &net.layers[i]
+        below = &net.layers[i - 1] if i > 0 else NULL
+        inputs = Xb if i == 0 else typed(below.A, Xb)
+        dX = typed(below.dA, Xb) if i > 0 else NULL
+        W, b, dZ = typed(L.W, Xb), typed(L.b, Xb), typed(L.dZ, Xb)
+        size = L.n_in * L.n_out
+        if plain_sgd:
+            kernels.backward_sgd(inputs, W, b, dZ, L.l2, net.lr, typed(L.db, Xb), dX, rows, L.n_in, L.n_out)
+        else:
+            kernels.backward(inputs, W, dZ, L.l2, typed(L.dW, Xb), typed(L.db, Xb), dX, rows, L.n_in, L.n_out)
+            if net.optimizer == FN_OPT_SGD:
+                kernels.sgd(W, typed(L.dW, Xb), typed(L.velocity_W, Xb), size, net.lr, net.momentum, net.nesterov)
+                kernels.sgd(b, typed(L.db, Xb), typed(L.velocity_b, Xb), L.n_out, net.lr, net.momentum,
+                            net.nesterov)
+            else:
+                kernels.adam(W, typed(L.dW, Xb), typed(L.m_W, Xb), typed(L.v_W, Xb), size, t, net.lr, net.beta1,
+                             net.beta2, net.eps)
+                kernels.adam(b, typed(L.db, Xb), typed(L.m_b, Xb), typed(L.v_b, Xb), L.n_out, t, net.lr,
+                             net.beta1, net.beta2, net.eps)
+        if i > 0:
+            cpu.act_backward(below.act, typed(below.Z, Xb), typed(below.A, Xb), typed(below.dA, Xb),
+                             typed(below.dZ, Xb), rows, below.n_out)
