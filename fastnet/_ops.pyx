@@ -6,12 +6,23 @@
 # dtype, shaped as the reference documents (fastnet/checks.py validated them).
 from fastnet cimport _cpu as cpu
 from fastnet cimport _kernels as kernels
-from fastnet._types cimport floating
+from fastnet._types cimport (FN_LOSS_BINARY_CROSS_ENTROPY, FN_LOSS_CROSS_ENTROPY, FN_LOSS_MSE,
+                             FN_METRIC_ARGMAX_ACCURACY, FN_METRIC_MAE, FN_METRIC_THRESHOLD_ACCURACY, FN_NACT,
+                             FN_NLOSS, FN_NMETRIC, FN_NOPT, FN_OPT_ADAM, FN_OPT_SGD, floating)
 
 from fastnet._codes import ACTIVATIONS, LOSSES
 
 ACTIVATION_CODES = {name: code for code, name in enumerate(ACTIVATIONS)}
 LOSS_CODES = {name: code for code, name in enumerate(LOSSES)}
+# The codes the compiled core was built with (csrc/fn_codes.h through _types.pxd), for the test
+# that the Python, Cython and C views of fastnet/_codes.py agree.
+COMPILED_CODES = {
+    "FN_NACT": FN_NACT, "FN_NLOSS": FN_NLOSS, "FN_NMETRIC": FN_NMETRIC, "FN_NOPT": FN_NOPT,
+    "FN_LOSS_MSE": FN_LOSS_MSE, "FN_LOSS_CROSS_ENTROPY": FN_LOSS_CROSS_ENTROPY,
+    "FN_LOSS_BINARY_CROSS_ENTROPY": FN_LOSS_BINARY_CROSS_ENTROPY, "FN_METRIC_MAE": FN_METRIC_MAE,
+    "FN_METRIC_ARGMAX_ACCURACY": FN_METRIC_ARGMAX_ACCURACY, "FN_METRIC_THRESHOLD_ACCURACY": FN_METRIC_THRESHOLD_ACCURACY,
+    "FN_OPT_SGD": FN_OPT_SGD, "FN_OPT_ADAM": FN_OPT_ADAM,
+}
 
 ctypedef fused element:
     float
