@@ -7,7 +7,7 @@ from typing import Any
 
 FASTNET, GEMM = "fastnet", "GEMMs alone"
 TRAIN_GROUPS = ("digits", "mlp784", "wide")
-# Issue 5's speed targets: (group, other contender, kind, bound). "faster": other/fastnet >= bound;
+# The project's speed targets: (group, other contender, kind, bound). "faster": other/fastnet >= bound;
 # "limit": fastnet/GEMMs-alone <= bound.
 TARGETS = (
     ("digits", "seed-002 NumPy NN", "faster", 15.0),
@@ -114,7 +114,7 @@ def summary_section(groups: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
 
 
 def targets_section(groups: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
-    lines = ["## Issue 5's speed targets", "", "| workload | target | measured | met |", "|---|---|---|---|"]
+    lines = ["## Speed targets", "", "| workload | target | measured | met |", "|---|---|---|---|"]
     for group, other, kind, bound in TARGETS:
         r = ratios(groups.get(group, {}))
         if other not in r:

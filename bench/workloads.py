@@ -1,4 +1,4 @@
-"""The benchmark workloads (issue 6): network, loss, optimiser, batch, dtype and data, shared by every contender."""
+"""The benchmark workloads: network, loss, optimiser, batch, dtype and data, shared by every contender."""
 
 from __future__ import annotations
 

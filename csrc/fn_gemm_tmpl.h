@@ -4,7 +4,7 @@
  * into tiles of R <= RMAX(NV) rows, whose R·NV accumulators stay in registers while the tile
  * walks k: per step one broadcast of op(A)[i, p] per row and NV vector loads of op(B)[p, :].
  * Shaped for the small products of small nets (m = 16 or 1, n and k ~ 10–64), where packing,
- * padding and the epilogue used to cost as much as the multiply-adds:
+ * padding and the epilogue would cost as much as the multiply-adds:
  *   - a row-major op(B) (trans_b = 0) is read in place, also by a strip narrower than its NV
  *     vectors: those loads run past column n into the next row of B, still inside B's
  *     storage, and feed only lanes that are never stored. Only the last rows of B, where a

@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from fastnet.model import OptimizerState
-from fastnet.optimizers import from_config, to_config
+from fastnet.optimizers import OptimizerState, from_config, to_config
 
 FORMAT = "fastnet-model"
 VERSION = 1

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from fastnet._codes import LAST_LAYER_ONLY
 from fastnet.activations import activation_name
 from fastnet.checks import (
     OVERFLOW_MESSAGE,
@@ -177,3 +178,39 @@ class Dense:
         dX = np.empty_like(self._X) if need_dX else None
         self._ops.dense_backward(self._X, self._W, dZ, self.l2, self.dW, self.db, dX)
         return dX
+
+
+def check_layer_stack(layers: Any, layer_type: type[Dense], model_module: str) -> list[Dense]:
+    """``layers`` as a list of distinct ``layer_type`` layers whose sizes chain and dtypes agree,
+    with last-layer-only activations last; TypeError/ValueError naming the offending index."""
+    if isinstance(layers, Dense):
+        layers = [layers]
+    try:
+        layers = list(layers)
+    except TypeError:
+        raise TypeError(f"layers must be a list of Dense layers, got {type(layers).__name__}") from None
+    if not layers:
+        raise ValueError("layers must hold at least one Dense layer, got an empty list")
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Dense):
+            raise TypeError(f"layers[{i}] must be a Dense layer, got {type(layer).__name__}")
+        if not isinstance(layer, layer_type):
+            raise ValueError(
+                f"layers[{i}] is a {type(layer).__module__}.Dense but this is "
+                f"{model_module}.Sequential: build every layer from one backend"
+            )
+    for i, (a, b) in enumerate(zip(layers, layers[1:])):
+        if a.n_out != b.n_in:
+            raise ValueError(
+                f"layer sizes do not chain: layers[{i}] has n_out={a.n_out} but layers[{i + 1}] has n_in={b.n_in}"
+            )
+        if a.dtype != b.dtype:
+            raise ValueError(
+                f"all layers must share one dtype: layers[{i}] is {a.dtype.name}, layers[{i + 1}] is {b.dtype.name}"
+            )
+    for i, layer in enumerate(layers[:-1]):
+        if layer.activation in LAST_LAYER_ONLY:
+            raise ValueError(f"{layer.activation} is allowed only in the last layer, found in layers[{i}]")
+    if len({id(layer) for layer in layers}) != len(layers):
+        raise ValueError("layers must be distinct Dense objects (the same layer appears twice)")
+    return layers

@@ -4,39 +4,19 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from fastnet._codes import LAST_LAYER_ONLY
 from fastnet.checks import OVERFLOW_MESSAGE, as_matrix, as_targets, check_int
 from fastnet.interrupts import deferred_interrupts
-from fastnet.layers import Dense, check_seed
+from fastnet.layers import Dense, check_layer_stack, check_seed
 from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_sums
-from fastnet.optimizers import Optimizer, check_optimizer
+from fastnet.optimizers import Optimizer, OptimizerState, check_optimizer
 from fastnet.progress import Progress
 from fastnet.training import History, call_hook, check_callbacks, check_monitors
 
 PREDICT_CHUNK_ROWS = 8192  # predict/evaluate work on bounded slices of huge inputs
-
-
-@dataclass
-class OptimizerState:
-    """An optimiser's state, owned by the model: per-parameter slots and the step count.
-
-    ``kind`` names the optimiser class (``"SGD"``, ``"Adam"``); ``slots`` has one dict per
-    parameter in ``get_weights`` order (W0, b0, W1, ...), mapping the optimiser's slot names
-    (``optimizer.slots``) to arrays of the parameter's shape and dtype; ``step`` counts the
-    optimiser steps taken (Adam's t).
-    """
-
-    kind: str
-    slots: list[dict[str, np.ndarray]]
-    step: int = 0
-
-    def copy(self) -> OptimizerState:
-        return OptimizerState(self.kind, [{k: v.copy() for k, v in s.items()} for s in self.slots], self.step)
 
 
 class NonFiniteLoss(Exception):
@@ -68,7 +48,7 @@ class Sequential:
     _layer_type: ClassVar[type[Dense]] = Dense  # the backend's Dense, set by fastnet._backend.bind
 
     def __init__(self, layers: Any, loss: Any = "mse", optimizer: Any = None, seed: int | None = None) -> None:
-        self._layers = tuple(self._check_layers(layers))
+        self._layers = tuple(check_layer_stack(layers, self._layer_type, type(self).__module__))
         self.loss = loss_name(loss)
         last = self.layers[-1]
         check_pairing(self.loss, last.activation, last.n_out)
@@ -77,39 +57,6 @@ class Sequential:
         self._rng = np.random.default_rng(self.seed)
         self._ops = self._layer_type._ops
         self._optimizer_state: OptimizerState | None = None  # created by the first training step
-
-    def _check_layers(self, layers: Any) -> list[Dense]:
-        if isinstance(layers, Dense):
-            layers = [layers]
-        try:
-            layers = list(layers)
-        except TypeError:
-            raise TypeError(f"layers must be a list of Dense layers, got {type(layers).__name__}") from None
-        if not layers:
-            raise ValueError("layers must hold at least one Dense layer, got an empty list")
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Dense):
-                raise TypeError(f"layers[{i}] must be a Dense layer, got {type(layer).__name__}")
-            if not isinstance(layer, self._layer_type):
-                raise ValueError(
-                    f"layers[{i}] is a {type(layer).__module__}.Dense but this is "
-                    f"{type(self).__module__}.Sequential: build every layer from one backend"
-                )
-        for i, (a, b) in enumerate(zip(layers, layers[1:])):
-            if a.n_out != b.n_in:
-                raise ValueError(
-                    f"layer sizes do not chain: layers[{i}] has n_out={a.n_out} but layers[{i + 1}] has n_in={b.n_in}"
-                )
-            if a.dtype != b.dtype:
-                raise ValueError(
-                    f"all layers must share one dtype: layers[{i}] is {a.dtype.name}, layers[{i + 1}] is {b.dtype.name}"
-                )
-        for i, layer in enumerate(layers[:-1]):
-            if layer.activation in LAST_LAYER_ONLY:
-                raise ValueError(f"{layer.activation} is allowed only in the last layer, found in layers[{i}]")
-        if len({id(layer) for layer in layers}) != len(layers):
-            raise ValueError("layers must be distinct Dense objects (the same layer appears twice)")
-        return layers
 
     @property
     def layers(self) -> tuple[Dense, ...]:
