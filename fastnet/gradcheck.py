@@ -24,8 +24,7 @@ def float64_copy(model: Any) -> Any:
 
 def objective(model: Any, X: np.ndarray, Y: np.ndarray) -> float:
     """Data loss plus the L2 term Σ (λ/2)·‖W‖²: the function whose gradient backward computes."""
-    A = model._forward(X)
-    data = model._ops.loss_grad(model.loss, model.layers[-1]._Z, A, Y, np.empty_like(A))
+    data = model._data_loss(model._forward(X, keep=False), Y)
     return data + sum(0.5 * layer.l2 * float(np.sum(layer.W * layer.W)) for layer in model.layers)
 
 
@@ -34,7 +33,7 @@ def gradcheck(model: Any, X: Any, Y: Any, eps: float = 1e-6) -> float:
 
     Works on a float64 copy of ``model`` (whose weights stay bit-exactly as they were). The
     error of one parameter array is ``max|analytic − numeric| / max(max|analytic|, max|numeric|)``
-    (normwise, as DESIGN.md's tolerances); the result is the largest over all arrays.
+    (normwise, as docs/design.md's tolerances); the result is the largest over all arrays.
     """
     eps = check_real("eps", eps)
     if eps == 0.0:

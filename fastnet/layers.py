@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -26,6 +26,14 @@ INITS = {
     "glorot": lambda fan_in, fan_out: np.sqrt(2.0 / (fan_in + fan_out)),
     "lecun": lambda fan_in, fan_out: 1.0 / np.sqrt(fan_in),
 }
+
+
+class Forward(NamedTuple):
+    """A forward pass's pre-activations Z, activations A, and whether all of them were finite."""
+
+    Z: np.ndarray
+    A: np.ndarray
+    finite: bool
 
 
 def check_seed(seed: Any, name: str = "seed") -> int | None:
@@ -87,7 +95,6 @@ class Dense:
         self._X: np.ndarray | None = None
         self._Z: np.ndarray | None = None
         self._A: np.ndarray | None = None
-        self._finite = True  # whether the last forward's pre-activations were all finite
 
     n_in = property(lambda self: self._n_in, doc="Input width.")
     n_out = property(lambda self: self._n_out, doc="Output width.")
@@ -142,12 +149,12 @@ class Dense:
     def forward(self, X: Any) -> np.ndarray:
         """Return ``A = f(X @ W + b)`` for a batch ``X`` of shape ``(m, n_in)``; keeps what backward needs."""
         X = as_matrix(X, "X", self.dtype, self.n_in, allow_empty=True, finite=False)
-        A = self._forward(X)
-        if not self._finite:  # the kernel saw a non-finite pre-activation: no separate scan of X
+        out = self._forward(X)
+        if not out.finite:  # the kernel saw a non-finite pre-activation: no separate scan of X
             self._X = self._Z = self._A = None
             check_finite(X, "X")
             raise ValueError(OVERFLOW_MESSAGE)
-        return A
+        return out.A
 
     def backward(self, dA: Any) -> np.ndarray:
         """Given ``dA = ∂L/∂A`` for the last forward batch, fill ``dW``/``db`` and return ``dX``."""
@@ -160,14 +167,15 @@ class Dense:
         return self._backward(self._activation_backward(dA), need_dX=True)
 
     # Internal steps on already-validated arrays, used by the model.
-    def _forward(self, X: np.ndarray, keep: bool = True) -> np.ndarray:
+    def _forward(self, X: np.ndarray, keep: bool = True) -> Forward:
+        """Z and A for the validated batch X; ``keep`` stores what ``backward`` needs."""
         m = X.shape[0]
         Z = np.empty((m, self.n_out), dtype=self.dtype)
         A = np.empty((m, self.n_out), dtype=self.dtype)
-        self._finite = bool(self._ops.dense_forward(X, self._W, self._b, self.activation, Z, A))
+        finite = bool(self._ops.dense_forward(X, self._W, self._b, self.activation, Z, A))
         if keep:
             self._X, self._Z, self._A = X, Z, A
-        return A
+        return Forward(Z, A, finite)
 
     def _activation_backward(self, dA: np.ndarray) -> np.ndarray:
         dZ = np.empty_like(dA)

@@ -10,7 +10,7 @@ import numpy as np
 
 from fastnet.checks import OVERFLOW_MESSAGE, as_matrix, as_targets, check_int
 from fastnet.interrupts import deferred_interrupts
-from fastnet.layers import Dense, check_layer_stack, check_seed
+from fastnet.layers import Dense, Forward, check_layer_stack, check_seed
 from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_sums
 from fastnet.optimizers import Optimizer, OptimizerState, check_optimizer
 from fastnet.progress import Progress
@@ -169,17 +169,24 @@ class Sequential:
         self._optimizer_state = state
 
     # ------------------------------------------------------------------ one batch
-    def _forward(self, X: np.ndarray, keep: bool = True) -> np.ndarray:
+    def _forward(self, X: np.ndarray, keep: bool = True) -> Forward:
+        """The last layer's Z and A for the validated batch X; finite when every layer's were."""
+        finite = True
         for layer in self.layers:
-            X = layer._forward(X, keep=keep)
-        return X
+            out = layer._forward(X, keep=keep)
+            X, finite = out.A, finite and out.finite
+        return out._replace(finite=finite)
+
+    def _data_loss(self, out: Forward, Y: np.ndarray, d_out: np.ndarray | None = None) -> float:
+        """The data loss of a forward's output against Y; its gradient goes to ``d_out`` if given."""
+        return self._ops.loss_grad(self.loss, out.Z, out.A, Y, np.empty_like(out.A) if d_out is None else d_out)
 
     def _loss_and_gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
         """Forward, loss and backward for one batch: fills every dW/db; returns (data loss, A)."""
-        A = self._forward(X)
-        last = self.layers[-1]
+        out = self._forward(X)
+        A, last = out.A, self.layers[-1]
         d_out = np.empty_like(A)
-        loss = self._ops.loss_grad(self.loss, last._Z, A, Y, d_out)
+        loss = self._data_loss(out, Y, d_out)
         dZ = d_out if self.loss in FUSED else last._activation_backward(d_out)
         for i in range(len(self.layers) - 1, -1, -1):
             dX = self.layers[i]._backward(dZ, need_dX=i > 0)
@@ -334,9 +341,10 @@ class Sequential:
         out = np.empty((X.shape[0], k), dtype=self.dtype)
         for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
             chunk = slice(start, start + PREDICT_CHUNK_ROWS)
-            out[chunk] = self._forward(X[chunk], keep=False)
-            if not all(layer._finite for layer in self.layers):
+            forward = self._forward(X[chunk], keep=False)
+            if not forward.finite:
                 raise ValueError(OVERFLOW_MESSAGE)
+            out[chunk] = forward.A
         return out
 
     def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
@@ -349,10 +357,9 @@ class Sequential:
         metric_count = 0
         for start in range(0, m, PREDICT_CHUNK_ROWS):
             rows = slice(start, start + PREDICT_CHUNK_ROWS)
-            A = self._forward(X[rows])
-            Z = self.layers[-1]._Z
-            loss_sum += self._ops.loss_grad(self.loss, Z, A, Y[rows], np.empty_like(A)) * A.shape[0]
-            s, n = metric_sums(self.loss, A, Y[rows])
+            out = self._forward(X[rows], keep=False)
+            loss_sum += self._data_loss(out, Y[rows]) * out.A.shape[0]
+            s, n = metric_sums(self.loss, out.A, Y[rows])
             metric_sum, metric_count = metric_sum + s, metric_count + n
         return {"loss": loss_sum / m, self.metric: metric_sum / metric_count}
 
