@@ -4,8 +4,9 @@ Recipes (inputs scaled to [0, 1]; split: 30 % held out, ``random_state=42``):
 
 * fastnet's recipe: 64-128-10, relu then softmax, cross-entropy (class ids), Adam(1e-3),
   batch 32, 60 epochs, weight seeds 0/1, shuffle seed 0. Reaches about 0.98.
-* seed 002's recipe, adapted to true gradients (DESIGN.md): ``NN((64, 15, 10), (ReLU, Sigmoid),
-  MSE, SGD(learning_rate=2.0))``, batch 16, 50 epochs, ``np.random.seed(1)``. About 0.97.
+* seed 002's recipe, adapted to true gradients (docs/design.md, "Seed 002's recipe"):
+  ``NN((64, 15, 10), (ReLU, Sigmoid), MSE, SGD(learning_rate=2.0))``, batch 16, 50 epochs,
+  ``np.random.seed(1)``. About 0.97.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ optimizer=SGD(learning_rate=2.0))`` builds the blog post's network. Weights are
 drawn as the post draws them, ``np.random.randn(n_in, n_out) / sqrt(n_in)``
 from NumPy's global random state, and ``fit`` shuffles from it too, so
 ``np.random.seed(1)`` makes a run reproducible. Unlike the post, gradients are
-the true ones and the last partial batch is used (see DESIGN.md).
+the true ones and the last partial batch is used (see docs/design.md, "Seed 002's recipe").
 """
 
 from __future__ import annotations
