@@ -1,9 +1,11 @@
 # The compiled ops: the ops interface of docs/design.md, with the names, parameters and
 # defaults of fastnet/reference/ops.py. Thin wrappers over the pointer-level kernels
-# (_kernels): Cython picks the float32 or float64 body from the arrays' dtype (the fused
-# signatures are the one dtype switch), views give their pointers through `block`, and the
-# kernel runs without the GIL. Arguments are trusted: C-contiguous arrays of one float
-# dtype, shaped as the reference documents (fastnet/checks.py validated them).
+# (_kernels): each op checks the dtype once (`is_double`) and runs its one fused body,
+# which takes the views' pointers through `block` and calls the kernel without the GIL.
+# Arguments are trusted: C-contiguous arrays of one float dtype, shaped as the reference
+# documents (fastnet/checks.py validated them).
+cimport numpy as cnp
+
 from fastnet cimport _cpu as cpu
 from fastnet cimport _kernels as kernels
 from fastnet._types cimport (FN_LOSS_BINARY_CROSS_ENTROPY, FN_LOSS_CROSS_ENTROPY, FN_LOSS_MSE,
@@ -11,6 +13,8 @@ from fastnet._types cimport (FN_LOSS_BINARY_CROSS_ENTROPY, FN_LOSS_CROSS_ENTROPY
                              FN_NLOSS, FN_NMETRIC, FN_NOPT, FN_OPT_ADAM, FN_OPT_SGD, floating)
 
 from fastnet._codes import ACTIVATIONS, LOSSES
+
+cnp.import_array()
 
 ACTIVATION_CODES = {name: code for code, name in enumerate(ACTIVATIONS)}
 LOSS_CODES = {name: code for code, name in enumerate(LOSSES)}
@@ -39,6 +43,16 @@ cdef inline element *block(const element *last, Py_ssize_t size) noexcept nogil:
     return <element *> last - (size - 1)
 
 
+cdef inline bint is_double(object array) except -1:
+    """True for float64, False for float32: which specialisation of an op's body runs."""
+    cdef int typenum = cnp.PyArray_TYPE(<cnp.ndarray> array)
+    if typenum == cnp.NPY_DOUBLE:
+        return True
+    if typenum == cnp.NPY_FLOAT:
+        return False
+    raise TypeError(f"fastnet ops take float32 or float64 arrays, got {array.dtype}")
+
+
 cdef inline int code_of(dict codes, str name, str kind) except -1:
     try:
         return codes[name]
@@ -46,10 +60,16 @@ cdef inline int code_of(dict codes, str name, str kind) except -1:
         raise ValueError(f"unknown {kind} {name!r}") from None
 
 
-def dense_forward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[::1] b, activation,
-                  floating[:, ::1] Z, floating[:, ::1] A):
+def dense_forward(X, W, b, activation, Z, A):
     """Z = X @ W + b; A = f(Z). Returns True when every Z (and, for exp, every A) is finite."""
     cdef int act = code_of(ACTIVATION_CODES, activation, "activation")
+    if is_double(X):
+        return _dense_forward[double](X, W, b, act, Z, A)
+    return _dense_forward[float](X, W, b, act, Z, A)
+
+
+cdef bint _dense_forward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[::1] b, int act,
+                         floating[:, ::1] Z, floating[:, ::1] A) except -1:
     cdef Py_ssize_t m = X.shape[0], n_in = W.shape[0], n_out = W.shape[1]
     cdef bint finite
     if m == 0:
@@ -61,54 +81,84 @@ def dense_forward(const floating[:, ::1] X, const floating[:, ::1] W, const floa
     return finite
 
 
-def activation_backward(activation, const floating[:, ::1] Z, const floating[:, ::1] A,
-                        const floating[:, ::1] dA, floating[:, ::1] dZ):
+def activation_backward(activation, Z, A, dA, dZ):
     """dZ = dA ⊙ f'(·); softmax uses its row-wise Jacobian product."""
     cdef int act = code_of(ACTIVATION_CODES, activation, "activation")
+    if is_double(Z):
+        _activation_backward[double](act, Z, A, dA, dZ)
+    else:
+        _activation_backward[float](act, Z, A, dA, dZ)
+
+
+cdef int _activation_backward(int act, const floating[:, ::1] Z, const floating[:, ::1] A,
+                              const floating[:, ::1] dA, floating[:, ::1] dZ) except -1:
     cdef Py_ssize_t m = Z.shape[0], n = Z.shape[1], size = m * n
     if size == 0:
-        return
+        return 0
     with nogil:
         cpu.act_backward(act, block(&Z[m - 1, n - 1], size), block(&A[m - 1, n - 1], size),
                          block(&dA[m - 1, n - 1], size), block(&dZ[m - 1, n - 1], size), m, n)
+    return 0
 
 
-def dense_backward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[:, ::1] dZ, l2,
-                   floating[:, ::1] dW, floating[::1] db, floating[:, ::1] dX=None):
-    """dW = Xᵀ @ dZ + l2·W, db = column sums of dZ, dX = dZ @ Wᵀ (skipped when dX is None)."""
-    cdef Py_ssize_t m = X.shape[0], n_in = W.shape[0], n_out = W.shape[1]
-    cdef double lam = l2
-    cdef const floating *x = NULL
-    cdef const floating *dz = NULL
-    cdef floating *dx = NULL
+cdef inline int batch_pointers(const floating[:, ::1] X, const floating[:, ::1] dZ, floating[:, ::1] dX,
+                               const floating **x, const floating **dz, floating **dx) except -1:
+    """The first elements of a backward's batch arrays X, dZ and dX (NULL when dX is None),
+    all NULL for a batch of no rows (the kernels then touch none of them)."""
+    cdef Py_ssize_t m = X.shape[0], n_in = X.shape[1], n_out = dZ.shape[1]
+    x[0], dz[0], dx[0] = NULL, NULL, NULL
     if m:
-        x, dz = block(&X[m - 1, n_in - 1], m * n_in), block(&dZ[m - 1, n_out - 1], m * n_out)
+        x[0], dz[0] = block(&X[m - 1, n_in - 1], m * n_in), block(&dZ[m - 1, n_out - 1], m * n_out)
         if dX is not None:
-            dx = block(&dX[m - 1, n_in - 1], m * n_in)
+            dx[0] = block(&dX[m - 1, n_in - 1], m * n_in)
+    return 0
+
+
+def dense_backward(X, W, dZ, l2, dW, db, dX=None):
+    """dW = Xᵀ @ dZ + l2·W, db = column sums of dZ, dX = dZ @ Wᵀ (skipped when dX is None)."""
+    if is_double(X):
+        _dense_backward[double](X, W, dZ, l2, dW, db, dX)
+    else:
+        _dense_backward[float](X, W, dZ, l2, dW, db, dX)
+
+
+cdef int _dense_backward(const floating[:, ::1] X, const floating[:, ::1] W, const floating[:, ::1] dZ, double l2,
+                         floating[:, ::1] dW, floating[::1] db, floating[:, ::1] dX) except -1:
+    cdef Py_ssize_t n_in = W.shape[0], n_out = W.shape[1]
+    cdef const floating *x
+    cdef const floating *dz
+    cdef floating *dx
+    batch_pointers(X, dZ, dX, &x, &dz, &dx)
     with nogil:
-        kernels.backward(x, block(&W[n_in - 1, n_out - 1], n_in * n_out), dz, lam,
+        kernels.backward(x, block(&W[n_in - 1, n_out - 1], n_in * n_out), dz, l2,
                          block(&dW[n_in - 1, n_out - 1], n_in * n_out), block(&db[n_out - 1], n_out), dx,
-                         m, n_in, n_out)
+                         X.shape[0], n_in, n_out)
+    return 0
 
 
-def dense_backward_sgd(const floating[:, ::1] X, floating[:, ::1] W, floating[::1] b, const floating[:, ::1] dZ,
-                       l2, lr, floating[::1] db, floating[:, ::1] dX=None):
+def dense_backward_sgd(X, W, b, dZ, l2, lr, db, dX=None):
     """dense_backward then a plain SGD step, in place: W −= lr·(Xᵀ @ dZ + l2·W), b −= lr·db.
 
     db and dX (unless None) are filled as dense_backward does, dX from the weights before the step.
     """
-    cdef Py_ssize_t m = X.shape[0], n_in = W.shape[0], n_out = W.shape[1]
-    cdef double lam = l2, rate = lr
-    cdef const floating *x = NULL
-    cdef const floating *dz = NULL
-    cdef floating *dx = NULL
-    if m:
-        x, dz = block(&X[m - 1, n_in - 1], m * n_in), block(&dZ[m - 1, n_out - 1], m * n_out)
-        if dX is not None:
-            dx = block(&dX[m - 1, n_in - 1], m * n_in)
+    if is_double(X):
+        _dense_backward_sgd[double](X, W, b, dZ, l2, lr, db, dX)
+    else:
+        _dense_backward_sgd[float](X, W, b, dZ, l2, lr, db, dX)
+
+
+cdef int _dense_backward_sgd(const floating[:, ::1] X, floating[:, ::1] W, floating[::1] b,
+                             const floating[:, ::1] dZ, double l2, double lr, floating[::1] db,
+                             floating[:, ::1] dX) except -1:
+    cdef Py_ssize_t n_in = W.shape[0], n_out = W.shape[1]
+    cdef const floating *x
+    cdef const floating *dz
+    cdef floating *dx
+    batch_pointers(X, dZ, dX, &x, &dz, &dx)
     with nogil:
         kernels.backward_sgd(x, block(&W[n_in - 1, n_out - 1], n_in * n_out), block(&b[n_out - 1], n_out), dz,
-                             lam, rate, block(&db[n_out - 1], n_out), dx, m, n_in, n_out)
+                             l2, lr, block(&db[n_out - 1], n_out), dx, X.shape[0], n_in, n_out)
+    return 0
 
 
 def loss_grad(loss, Z, A, Y, dOut):
@@ -117,13 +167,14 @@ def loss_grad(loss, Z, A, Y, dOut):
     For cross_entropy, Y may be class ids of shape (m,) (intp) instead of rows.
     """
     cdef int code = code_of(LOSS_CODES, loss, "loss")
-    if Y.ndim == 1:
-        return _loss_grad(code, Z, A, None, Y, dOut)
-    return _loss_grad(code, Z, A, Y, None, dOut)
+    rows, ids = (None, Y) if Y.ndim == 1 else (Y, None)
+    if is_double(Z):
+        return _loss_grad[double](code, Z, A, rows, ids, dOut)
+    return _loss_grad[float](code, Z, A, rows, ids, dOut)
 
 
-def _loss_grad(int code, const floating[:, ::1] Z, const floating[:, ::1] A, const floating[:, ::1] Y,
-               const Py_ssize_t[::1] ids, floating[:, ::1] dOut):
+cdef double _loss_grad(int code, const floating[:, ::1] Z, const floating[:, ::1] A, const floating[:, ::1] Y,
+                       const Py_ssize_t[::1] ids, floating[:, ::1] dOut) except? -1:
     cdef Py_ssize_t m = A.shape[0], k = A.shape[1], size = m * k
     cdef const floating *y = NULL
     cdef const Py_ssize_t *id_ = NULL
@@ -142,28 +193,36 @@ def _loss_grad(int code, const floating[:, ::1] Z, const floating[:, ::1] A, con
 
 def sgd_update(w, g, v, lr, momentum, nesterov):
     """v ← μ·v + g; w −= lr·v (or lr·(g + μ·v) with Nesterov), in place."""
-    _sgd_update(w.reshape(-1), g.reshape(-1), v.reshape(-1), lr, momentum, nesterov)
+    if is_double(w):
+        _sgd_update[double](w.reshape(-1), g.reshape(-1), v.reshape(-1), lr, momentum, nesterov)
+    else:
+        _sgd_update[float](w.reshape(-1), g.reshape(-1), v.reshape(-1), lr, momentum, nesterov)
 
 
-def _sgd_update(floating[::1] w, const floating[::1] g, floating[::1] v, double lr, double momentum,
-                bint nesterov):
+cdef int _sgd_update(floating[::1] w, const floating[::1] g, floating[::1] v, double lr, double momentum,
+                     bint nesterov) except -1:
     cdef Py_ssize_t n = w.shape[0]
     if n == 0:
-        return
+        return 0
     with nogil:
         kernels.sgd(block(&w[n - 1], n), block(&g[n - 1], n), block(&v[n - 1], n), n, lr, momentum, nesterov)
+    return 0
 
 
 def adam_update(w, g, m, v, t, lr, beta1, beta2, eps):
     """Adam step t (from 1) with bias correction, in place."""
-    _adam_update(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, lr, beta1, beta2, eps)
+    if is_double(w):
+        _adam_update[double](w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, lr, beta1, beta2, eps)
+    else:
+        _adam_update[float](w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, lr, beta1, beta2, eps)
 
 
-def _adam_update(floating[::1] w, const floating[::1] g, floating[::1] m, floating[::1] v, long t, double lr,
-                 double beta1, double beta2, double eps):
+cdef int _adam_update(floating[::1] w, const floating[::1] g, floating[::1] m, floating[::1] v, long t, double lr,
+                      double beta1, double beta2, double eps) except -1:
     cdef Py_ssize_t n = w.shape[0]
     if n == 0:
-        return
+        return 0
     with nogil:
         kernels.adam(block(&w[n - 1], n), block(&g[n - 1], n), block(&m[n - 1], n), block(&v[n - 1], n), n, t, lr,
                      beta1, beta2, eps)
+    return 0

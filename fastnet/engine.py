@@ -28,7 +28,7 @@ class EngineMixin:
     def _engine(self: Any) -> Network:
         """The cached network, rebuilt when the optimiser or its state was replaced."""
         net = self.__dict__.get("_engine_cache")
-        if net is None or net.optimizer_config is not self.optimizer or net.state is not self.optimizer_state:
+        if net is None or net.optimizer_config is not self.optimizer or net.state is not self._optimizer_state:
             net = self._engine_cache = Network(self)
         return net
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -28,12 +28,9 @@ INITS = {
 }
 
 
-class Forward(NamedTuple):
-    """A forward pass's pre-activations Z, activations A, and whether all of them were finite."""
-
-    Z: np.ndarray
-    A: np.ndarray
-    finite: bool
+# A forward pass's result: pre-activations Z, activations A, and whether all of them were finite
+# (a plain tuple: Dense.forward is on the hot path of hand-written training loops).
+Forward = tuple[np.ndarray, np.ndarray, bool]
 
 
 def check_seed(seed: Any, name: str = "seed") -> int | None:
@@ -149,12 +146,12 @@ class Dense:
     def forward(self, X: Any) -> np.ndarray:
         """Return ``A = f(X @ W + b)`` for a batch ``X`` of shape ``(m, n_in)``; keeps what backward needs."""
         X = as_matrix(X, "X", self.dtype, self.n_in, allow_empty=True, finite=False)
-        out = self._forward(X)
-        if not out.finite:  # the kernel saw a non-finite pre-activation: no separate scan of X
+        _, A, finite = self._forward(X)
+        if not finite:  # the kernel saw a non-finite pre-activation: no separate scan of X
             self._X = self._Z = self._A = None
             check_finite(X, "X")
             raise ValueError(OVERFLOW_MESSAGE)
-        return out.A
+        return A
 
     def backward(self, dA: Any) -> np.ndarray:
         """Given ``dA = ∂L/∂A`` for the last forward batch, fill ``dW``/``db`` and return ``dX``."""
@@ -175,7 +172,7 @@ class Dense:
         finite = bool(self._ops.dense_forward(X, self._W, self._b, self.activation, Z, A))
         if keep:
             self._X, self._Z, self._A = X, Z, A
-        return Forward(Z, A, finite)
+        return Z, A, finite
 
     def _activation_backward(self, dA: np.ndarray) -> np.ndarray:
         dZ = np.empty_like(dA)

@@ -171,20 +171,21 @@ class Sequential:
     # ------------------------------------------------------------------ one batch
     def _forward(self, X: np.ndarray, keep: bool = True) -> Forward:
         """The last layer's Z and A for the validated batch X; finite when every layer's were."""
-        finite = True
+        all_finite = True
         for layer in self.layers:
-            out = layer._forward(X, keep=keep)
-            X, finite = out.A, finite and out.finite
-        return out._replace(finite=finite)
+            Z, X, finite = layer._forward(X, keep=keep)
+            all_finite = all_finite and finite
+        return Z, X, all_finite
 
     def _data_loss(self, out: Forward, Y: np.ndarray, d_out: np.ndarray | None = None) -> float:
         """The data loss of a forward's output against Y; its gradient goes to ``d_out`` if given."""
-        return self._ops.loss_grad(self.loss, out.Z, out.A, Y, np.empty_like(out.A) if d_out is None else d_out)
+        Z, A, _ = out
+        return self._ops.loss_grad(self.loss, Z, A, Y, np.empty_like(A) if d_out is None else d_out)
 
     def _loss_and_gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
         """Forward, loss and backward for one batch: fills every dW/db; returns (data loss, A)."""
         out = self._forward(X)
-        A, last = out.A, self.layers[-1]
+        A, last = out[1], self.layers[-1]
         d_out = np.empty_like(A)
         loss = self._data_loss(out, Y, d_out)
         dZ = d_out if self.loss in FUSED else last._activation_backward(d_out)
@@ -341,10 +342,10 @@ class Sequential:
         out = np.empty((X.shape[0], k), dtype=self.dtype)
         for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
             chunk = slice(start, start + PREDICT_CHUNK_ROWS)
-            forward = self._forward(X[chunk], keep=False)
-            if not forward.finite:
+            _, A, finite = self._forward(X[chunk], keep=False)
+            if not finite:
                 raise ValueError(OVERFLOW_MESSAGE)
-            out[chunk] = forward.A
+            out[chunk] = A
         return out
 
     def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
@@ -358,8 +359,9 @@ class Sequential:
         for start in range(0, m, PREDICT_CHUNK_ROWS):
             rows = slice(start, start + PREDICT_CHUNK_ROWS)
             out = self._forward(X[rows], keep=False)
-            loss_sum += self._data_loss(out, Y[rows]) * out.A.shape[0]
-            s, n = metric_sums(self.loss, out.A, Y[rows])
+            A = out[1]
+            loss_sum += self._data_loss(out, Y[rows]) * A.shape[0]
+            s, n = metric_sums(self.loss, A, Y[rows])
             metric_sum, metric_count = metric_sum + s, metric_count + n
         return {"loss": loss_sum / m, self.metric: metric_sum / metric_count}
 
