@@ -32,6 +32,10 @@ class EngineMixin:
             net = self._engine_cache = Network(self)
         return net
 
+    def _before_reconfiguration(self: Any) -> None:
+        self._check_thread()
+        self.__dict__.pop("_engine_cache", None)  # the engine caches the loss: the next call rebuilds it
+
     def _fit(self: Any, *args: Any) -> Any:
         # The calling thread owns the model for the whole fit: other threads are refused, even
         # between the engine's checkpoints, while this thread's callbacks may still predict.

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from fastnet.optimizers import OptimizerState, from_config, to_config
+from fastnet.optimizer_state import OptimizerState
+from fastnet.optimizers import from_config, to_config
 
 FORMAT = "fastnet-model"
 VERSION = 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 
 import numpy as np
@@ -130,6 +131,16 @@ class Dense:
             f"{type(self).__module__}.Dense({self.n_in}, {self.n_out}, activation={self.activation!r}, "
             f"init={self.init!r}, l2={self.l2}, dtype={self.dtype.name!r})"
         )
+
+    # Copies and pickles hold the parameters, gradients and configuration, not the last batch.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_X"] = state["_Z"] = state["_A"] = None
+        return state
+
+    def __copy__(self) -> Dense:
+        """A deep copy: a copy of a layer never shares its parameters."""
+        return copy.deepcopy(self)
 
     def config(self) -> dict[str, Any]:
         """Constructor arguments (without the seed: weights are saved separately)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from typing import Any, ClassVar
@@ -12,7 +13,8 @@ from fastnet.checks import OVERFLOW_MESSAGE, as_matrix, as_targets, check_int
 from fastnet.interrupts import deferred_interrupts
 from fastnet.layers import Dense, Forward, check_layer_stack, check_seed
 from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_sums
-from fastnet.optimizers import Optimizer, OptimizerState, check_optimizer
+from fastnet.optimizer_state import OptimizerState, OptimizerStateOwner
+from fastnet.optimizers import Optimizer, check_optimizer
 from fastnet.progress import Progress
 from fastnet.training import History, call_hook, check_callbacks, check_monitors
 
@@ -27,7 +29,7 @@ class NonFiniteLoss(Exception):
         self.batch, self.value, self.what = batch, value, what
 
 
-class Sequential:
+class Sequential(OptimizerStateOwner):
     """Dense layers applied in order, trained on ``loss`` with ``optimizer``.
 
     Parameters
@@ -49,19 +51,51 @@ class Sequential:
 
     def __init__(self, layers: Any, loss: Any = "mse", optimizer: Any = None, seed: int | None = None) -> None:
         self._layers = tuple(check_layer_stack(layers, self._layer_type, type(self).__module__))
-        self.loss = loss_name(loss)
-        last = self.layers[-1]
-        check_pairing(self.loss, last.activation, last.n_out)
+        self.loss = loss
         self.optimizer = optimizer
         self.seed = check_seed(seed)
         self._rng = np.random.default_rng(self.seed)
-        self._ops = self._layer_type._ops
-        self._optimizer_state: OptimizerState | None = None  # created by the first training step
+        self._optimizer_state = None  # created by the first training step
+        self.history: History | None = None  # the current or last fit's History, updated each epoch
 
     @property
     def layers(self) -> tuple[Dense, ...]:
         """The Dense layers, in order (fixed at construction: compiled engines rely on it)."""
         return self._layers
+
+    @property
+    def _ops(self) -> Any:
+        """The backend's ops (a module: never part of the model's pickled state)."""
+        return self._layer_type._ops
+
+    @property
+    def loss(self) -> str:
+        """The loss's canonical name; assigning validates it against the last layer, as the
+        constructor does, and the next training or evaluation uses it in both backends."""
+        return self._loss
+
+    @loss.setter
+    def loss(self, value: Any) -> None:
+        name = loss_name(value)
+        last = self.layers[-1]
+        check_pairing(name, last.activation, last.n_out)
+        if self.__dict__.get("_fitting"):
+            raise RuntimeError("loss cannot change during fit (a callback assigned it); assign it between fit calls")
+        self._before_reconfiguration()
+        self._loss = name
+
+    def _before_reconfiguration(self) -> None:
+        """Hook run before the loss changes (the compiled backend drops its cached engine)."""
+
+    # Copies and pickles: every array is copied, the compiled engine's cache is rebuilt on use.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_engine_cache", None)
+        return state
+
+    def __copy__(self) -> Sequential:
+        """A deep copy: a copy of a model never shares its layers, parameters or optimiser state."""
+        return copy.deepcopy(self)
 
     @property
     def optimizer(self) -> Optimizer:
@@ -121,42 +155,6 @@ class Sequential:
         ]
         for (param, _), value in zip(self._parameters(), checked):
             param[...] = value
-
-    # The optimiser state is read and written only through these methods (io and the engine too).
-    @property
-    def optimizer_state(self) -> OptimizerState | None:
-        """The optimiser state (None before the first training step); may be of an optimiser
-        replaced since, in which case the next step starts a fresh one."""
-        return self._optimizer_state
-
-    @property
-    def steps(self) -> int:
-        """Optimiser steps taken by the current optimiser state (0 without one)."""
-        return 0 if self._optimizer_state is None else self._optimizer_state.step
-
-    def prepare_optimizer_state(self) -> OptimizerState:
-        """The state of the current optimiser, created (zeros, step 0) when missing or of another kind."""
-        kind = self.optimizer.kind
-        state = self._optimizer_state
-        if state is None or state.kind != kind:
-            slots = [{slot: np.zeros_like(p) for slot in self.optimizer.slots} for p, _ in self._parameters()]
-            state = self._optimizer_state = OptimizerState(kind, slots)
-        return state
-
-    def set_optimizer_state(self, state: OptimizerState | None) -> None:
-        """Replace the optimiser state (None forgets it); ValueError unless it fits the parameters."""
-        if state is not None:
-            params = self._parameters()
-            if len(state.slots) != len(params):
-                raise ValueError(f"optimizer state has {len(state.slots)} slot sets, expected {len(params)}")
-            for slots, (param, _) in zip(state.slots, params):
-                if any(a.shape != param.shape or a.dtype != param.dtype for a in slots.values()):
-                    raise ValueError("optimizer state arrays must match their parameters' shapes and dtype")
-        self._optimizer_state = state
-
-    def count_steps(self, steps: int) -> None:
-        """Record ``steps`` optimiser steps taken on the current state."""
-        self.prepare_optimizer_state().step += steps
 
     def _snapshot(self) -> tuple[list[np.ndarray], OptimizerState | None]:
         state = self._optimizer_state
@@ -273,34 +271,38 @@ class Sequential:
         rng: Any,
     ) -> History:
         """The training loop on validated data; ``rng`` has ``permutation(n)`` (a Generator or ``np.random``)."""
-        history = History()
+        history = self.history = History()
         m = X.shape[0]
         n_batches = -(-m // batch_size)
         progress = Progress(verbose, epochs, n_batches)
         self.prepare_optimizer_state()
         call_hook(callbacks, "on_train_begin", self)
-        with deferred_interrupts() as interrupt:
-            for epoch in range(epochs):
-                progress.epoch_begin(epoch)
-                order = rng.permutation(m) if shuffle else None
-                snapshot = self._snapshot()
-                try:
-                    logs = self._run_epoch(X, Y, order, batch_size, epoch, progress, interrupt)
-                    if not all(np.isfinite(p).all() for p, _ in self._parameters()):
-                        raise NonFiniteLoss(n_batches, math.nan, "the weights")
-                except NonFiniteLoss as exc:
-                    self._restore(snapshot)
-                    raise FloatingPointError(
-                        f"{exc.what} became {exc.value} at epoch {epoch + 1}, batch {exc.batch}; the model "
-                        f"keeps the weights from the end of epoch {epoch} (try a smaller learning_rate)"
-                    ) from None
-                if validation is not None:
-                    val = self._evaluate(*validation)
-                    logs.update({f"val_{key}": value for key, value in val.items()})
-                history.append(epoch, logs)
-                progress.epoch_end(epoch, logs)
-                if call_hook(callbacks, "on_epoch_end", epoch, logs):
-                    break
+        self._fitting = True  # the loss setter refuses to change the loss under a running fit
+        try:
+            with deferred_interrupts() as interrupt:
+                for epoch in range(epochs):
+                    progress.epoch_begin(epoch)
+                    order = rng.permutation(m) if shuffle else None
+                    snapshot = self._snapshot()
+                    try:
+                        logs = self._run_epoch(X, Y, order, batch_size, epoch, progress, interrupt)
+                        if not all(np.isfinite(p).all() for p, _ in self._parameters()):
+                            raise NonFiniteLoss(n_batches, math.nan, "the weights")
+                    except NonFiniteLoss as exc:
+                        self._restore(snapshot)
+                        raise FloatingPointError(
+                            f"{exc.what} became {exc.value} at epoch {epoch + 1}, batch {exc.batch}; the model "
+                            f"keeps the weights from the end of epoch {epoch} (try a smaller learning_rate)"
+                        ) from None
+                    if validation is not None:
+                        val = self._evaluate(*validation)
+                        logs.update({f"val_{key}": value for key, value in val.items()})
+                    history.append(epoch, logs)
+                    progress.epoch_end(epoch, logs)
+                    if call_hook(callbacks, "on_epoch_end", epoch, logs):
+                        break
+        finally:
+            self._fitting = False
         call_hook(callbacks, "on_train_end", self)
         return history
 

@@ -11,8 +11,6 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
-import numpy as np
-
 from fastnet._codes import OPTIMIZER_SLOTS
 
 
@@ -82,25 +80,6 @@ class Adam:
         """Apply step ``t`` (from 1) to ``w`` in place."""
         ops.adam_update(w, g, state["m"], state["v"], t, self.learning_rate, self.beta1, self.beta2, self.eps)
 
-
-
-@dataclass
-class OptimizerState:
-    """An optimiser's state, owned by the model: per-parameter slots and the step count.
-
-    ``kind`` names the optimiser class (``"SGD"``, ``"Adam"``); ``slots`` has one dict per
-    parameter in ``get_weights`` order (W0, b0, W1, ...), mapping the optimiser's slot names
-    (``optimizer.slots``) to arrays of the parameter's shape and dtype; ``step`` counts the
-    optimiser steps taken (Adam's t).
-    """
-
-    kind: str
-    slots: list[dict[str, np.ndarray]]
-    step: int = 0
-
-    def copy(self) -> OptimizerState:
-        """A deep copy (the arrays too)."""
-        return OptimizerState(self.kind, [{k: v.copy() for k, v in s.items()} for s in self.slots], self.step)
 
 
 OPTIMIZERS = {cls.kind: cls for cls in (SGD, Adam)}
