@@ -1,6 +1,6 @@
-"""The benchmark suite's own logic (no timing): workloads as issue 6 defines them, per-step conversion,
-the report's tables and ratios, and bench/seed002.py being the post's code. Running every benchmark
-once is the CI smoke command: FASTNET_BENCH_SMOKE=1 python -m pytest bench --benchmark-disable."""
+"""The benchmark suite's own logic (no timing): the workloads' sizes, per-step conversion, the report's
+tables and ratios, and bench/seed002.py being the post's code. Running every benchmark once is the CI
+smoke command: FASTNET_BENCH_SMOKE=1 python -m pytest bench --benchmark-disable."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def load(name: str) -> ModuleType:
     return module
 
 
-def test_workloads_are_the_issue_ones(monkeypatch):
+def test_workloads_have_their_specified_sizes(monkeypatch):
     monkeypatch.delenv("FASTNET_BENCH_SMOKE", raising=False)
     w = load("workloads")
     digits, mlp, wide = w.WORKLOADS["digits"], w.WORKLOADS["mlp784"], w.WORKLOADS["wide"]

@@ -1,4 +1,7 @@
-"""The NumPy oracle against small examples computed by hand."""
+"""The NumPy oracle against small examples computed by hand, and closed forms of exp and gelu."""
+
+import math
+import warnings
 
 import numpy as np
 import pytest
@@ -10,6 +13,22 @@ X = np.array([[1.0, -2.0], [0.5, 0.0]])
 W = np.array([[1.0, 2.0, -1.0], [0.5, -1.0, 0.0]])
 b = np.array([0.0, 1.0, -0.5])
 Z_EXPECTED = np.array([[0.0, 5.0, -1.5], [0.5, 2.0, -1.0]])  # X @ W + b by hand
+
+
+def gelu_by_hand(z):
+    """½z(1 + tanh(√(2/π)(z + 0.044715 z³))), elementwise with the math module."""
+    return np.vectorize(lambda v: 0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3))))(z)
+
+
+def gelu_slope_by_hand(z):
+    """d/dz of gelu_by_hand: ½(1 + tanh u) + ½z·sech²(u)·u′ with u′ = √(2/π)(1 + 3·0.044715 z²)."""
+
+    def slope(v):
+        c = math.sqrt(2 / math.pi)
+        u = c * (v + 0.044715 * v**3)
+        return 0.5 * (1 + math.tanh(u)) + 0.5 * v * (1 / math.cosh(u) ** 2) * c * (1 + 3 * 0.044715 * v**2)
+
+    return np.vectorize(slope)(z)
 
 
 def forward(activation):
@@ -33,6 +52,8 @@ def forward(activation):
             ],
         ),
         ("softmax", np.exp(Z_EXPECTED) / np.exp(Z_EXPECTED).sum(1, keepdims=True)),
+        ("exp", np.exp(Z_EXPECTED)),
+        ("gelu", gelu_by_hand(Z_EXPECTED)),
     ],
 )
 def test_dense_forward_by_hand(activation, expected):
@@ -49,6 +70,8 @@ def test_dense_forward_by_hand(activation, expected):
         ("leaky_relu", lambda z, a: np.where(z > 0, 1.0, 0.01)),  # leaky'(0) = 0.01
         ("tanh", lambda z, a: 1 / np.cosh(z) ** 2),
         ("sigmoid", lambda z, a: a * (1 - a)),
+        ("exp", lambda z, a: np.exp(z)),
+        ("gelu", lambda z, a: gelu_slope_by_hand(z)),
     ],
 )
 def test_activation_backward_by_hand(activation, derivative):
@@ -62,6 +85,57 @@ def test_activation_backward_by_hand(activation, derivative):
         assert dZ[0, 0] == 0.0  # Z[0, 0] == 0 exactly: relu'(0) = 0
     if activation == "leaky_relu":
         assert dZ[0, 0] == 0.01 * dA[0, 0]
+    if activation == "gelu":
+        assert dZ[0, 0] == 0.5 * dA[0, 0]  # gelu'(0) = 1/2
+
+
+def activation_of(activation, z, dA=None):
+    """(A, dZ) of the oracle for a 1-row Z (dA: ones unless given), warnings as errors."""
+    Z = np.asarray(z).reshape(1, -1)
+    A, dZ = np.empty_like(Z), np.empty_like(Z)
+    dA = np.ones_like(Z) if dA is None else np.asarray(dA, Z.dtype).reshape(Z.shape)
+    n = Z.shape[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        finite = ops.dense_forward(Z, np.eye(n, dtype=Z.dtype), np.zeros(n, Z.dtype), activation, np.empty_like(Z), A)
+        ops.activation_backward(activation, Z, A, dA, dZ)
+    return A[0], dZ[0], finite
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_closed_forms(dtype):
+    rtol = {np.float32: 1e-6, np.float64: 1e-15}[dtype]
+    A, dZ, finite = activation_of("gelu", np.array([0.0, 1.0, -1.0, 2.0], dtype))
+    assert finite and A.dtype == dtype
+    assert A[0] == 0 and dZ[0] == 0.5  # gelu(0) = 0, gelu'(0) = 1/2
+    np.testing.assert_allclose(A[1:], [0.8411919906082768, -0.15880800939172324, 1.954597694087775], rtol=rtol)
+    np.testing.assert_allclose(dZ[1:], gelu_slope_by_hand([1.0, -1.0, 2.0]), rtol=10 * rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_saturates_to_z_and_0_without_nan(dtype):
+    """Past the saturation, gelu(z) = z with slope 1 and gelu(−z) = 0 with slope 0, up to the largest
+    float, whose cube overflows."""
+    big = np.array([25.0, 100.0, 1e4, 1e15, np.sqrt(np.finfo(dtype).max), np.finfo(dtype).max], dtype)
+    A, dZ, finite = activation_of("gelu", np.concatenate([big, -big]))
+    assert finite and not np.isnan(A).any() and not np.isnan(dZ).any()
+    np.testing.assert_array_equal(A[: big.size], big)
+    np.testing.assert_array_equal(A[big.size:], 0)
+    np.testing.assert_array_equal(dZ, np.r_[np.ones(big.size), np.zeros(big.size)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exp_closed_forms_and_overflow(dtype):
+    rtol = {np.float32: 1e-6, np.float64: 1e-15}[dtype]
+    dA = np.array([2.0, 3.0, -1.0, 0.5], dtype)
+    A, dZ, finite = activation_of("exp", np.array([0.0, 1.0, -1.0, 3.0], dtype), dA)
+    assert finite
+    np.testing.assert_allclose(A, [1.0, math.e, 1 / math.e, math.exp(3.0)], rtol=rtol)
+    np.testing.assert_array_equal(dZ, dA * A)  # exp' = exp
+    edge = float(np.log(np.finfo(dtype).max))
+    A, dZ, finite = activation_of("exp", np.array([edge * 1.01, -1e4, edge * 0.99], dtype))
+    assert finite is False  # the overflow is reported, not warned about
+    assert A[0] == np.inf and A[1] == 0 and np.isfinite(A[2]) and dZ[0] == np.inf and dZ[1] == 0
 
 
 def test_softmax_backward_is_the_jacobian_product():

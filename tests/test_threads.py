@@ -1,8 +1,10 @@
-"""The GIL is released in the kernels: models train in parallel threads; one model refuses two threads."""
+"""Threads: the GIL is released in the kernels, so models train in parallel threads; one model refuses
+a second thread while it is being fit."""
 
 import threading
 
 import numpy as np
+import pytest
 
 import fastnet
 
@@ -32,7 +34,18 @@ def test_two_models_in_two_threads_equal_training_alone():
         assert all(np.array_equal(a, b) for a, b in zip(results[seed], weights))
 
 
-def test_one_model_used_from_a_second_thread_is_refused_during_fit():
+USES = {
+    "predict": lambda model, X, Y, path: model.predict(X[:2]),
+    "evaluate": lambda model, X, Y, path: model.evaluate(X, Y),
+    "train_step": lambda model, X, Y, path: model.train_step(X[:8], Y[:8]),
+    "fit": lambda model, X, Y, path: model.fit(X, Y, epochs=1, verbose=0),
+    "set_weights": lambda model, X, Y, path: model.set_weights(model.get_weights()),
+    "save": lambda model, X, Y, path: model.save(path / "m.npz"),
+}
+
+
+@pytest.mark.parametrize("use", list(USES))
+def test_one_model_used_from_a_second_thread_is_refused_during_fit(use, tmp_path):
     model, X, Y = model_and_data(3)
     errors, started = [], threading.Event()
 
@@ -47,11 +60,12 @@ def test_one_model_used_from_a_second_thread_is_refused_during_fit():
 
     def attempt():
         try:
-            model.predict(X[:2])
+            USES[use](model, X, Y, tmp_path)
         except RuntimeError as exc:
             return str(exc)
         return "not refused"
 
     model.fit(X, Y, epochs=2, batch_size=64, verbose=0, callbacks=[Probe()])
     assert started.is_set() and errors and "in use by another thread" in errors[0]
-    assert model.predict(X[:2]).shape == (2, 8)  # usable again after fit
+    USES[use](model, X, Y, tmp_path)  # usable again after fit
+    assert model.predict(X[:2]).shape == (2, 8)

@@ -61,7 +61,6 @@ def test_fit_matches_reference(head, optimizer, l2, dtype):
     assert_close(compiled.predict(X_val), reference.predict(X_val), tol)
 
 
-@pytest.mark.parametrize("fn", [fastnet, fastnet.reference], ids=["compiled", "reference"])
 def test_train_step_matches_between_backends(fn):
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(8, 6)), rng.normal(size=(8, 3))
@@ -73,7 +72,6 @@ def test_train_step_matches_between_backends(fn):
         assert_close(got, want, 1e-12)
 
 
-@pytest.mark.parametrize("fn", [fastnet, fastnet.reference], ids=["compiled", "reference"])
 def test_digits_recipes_reach_documented_accuracy(fn):
     X_train, X_test, y_train, y_test = digits_split()
     model = fastnet_recipe(fn)
