@@ -6,7 +6,7 @@
  * Edge cases match numpy.exp: overflow → inf, underflow → 0 (subnormals in between),
  * exp(−inf) = 0, exp(inf) = inf, NaN → NaN. Float math stays float.
  * Max error against a long double reference (1.6·10⁶ random points over the whole range, plus
- * the subnormal range; tests/test_csrc.py checks <= 1.2 ulp):
+ * the subnormal range; tests/test_vexp.py checks <= 1.2 ulp):
  *   float64: 1.13 ulp on the default path (no FMA), 0.86 ulp on x86-64-v3 (FMA);
  *   float32: 1.17 ulp default, 0.89 ulp x86-64-v3. numpy.exp itself: 0.51 / 2.41 ulp. */
 #ifndef FN_EXP_H

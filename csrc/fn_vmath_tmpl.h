@@ -51,7 +51,7 @@ FN_TGT int F(act_forward)(int act, ptrdiff_t m, ptrdiff_t n, const T *z, T *a)
             for (i = 0; i < len; i++) a[i] = z[i];
         break;
     case FN_ACT_RELU:
-        for (i = 0; i < len; i++) a[i] = z[i] > 0 ? z[i] : 0;
+        for (i = 0; i < len; i++) a[i] = z[i] <= 0 ? 0 : z[i]; /* NaN stays NaN, as np.maximum */
         break;
     case FN_ACT_LEAKY_RELU:
         for (i = 0; i < len; i++) a[i] = FE(select_, TS)(z[i] > 0, z[i], z[i] * (T) FN_LEAKY_SLOPE);
@@ -83,7 +83,7 @@ FN_TGT void F(act_backward)(int act, ptrdiff_t m, ptrdiff_t n, const T *z, const
         for (i = 0; i < len; i++) dz[i] = da[i];
         break;
     case FN_ACT_RELU:
-        for (i = 0; i < len; i++) dz[i] = z[i] > 0 ? da[i] : 0;
+        for (i = 0; i < len; i++) dz[i] = da[i] * (T) (z[i] > 0); /* the oracle's dA·(Z > 0) */
         break;
     case FN_ACT_LEAKY_RELU:
         for (i = 0; i < len; i++) dz[i] = FE(select_, TS)(z[i] > 0, da[i], da[i] * (T) FN_LEAKY_SLOPE);

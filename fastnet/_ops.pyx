@@ -191,8 +191,17 @@ cdef double _loss_grad(int code, const floating[:, ::1] Z, const floating[:, ::1
     return value
 
 
+cdef inline int check_in_place(object array, str name) except -1:
+    """A C-contiguous ``array``, so its flattened view updates it in place (not a copy)."""
+    if not cnp.PyArray_Check(array) or not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray> array):
+        raise ValueError(f"{name} must be a C-contiguous array: it is updated in place")
+    return 0
+
+
 def sgd_update(w, g, v, lr, momentum, nesterov):
     """v ← μ·v + g; w −= lr·v (or lr·(g + μ·v) with Nesterov), in place."""
+    check_in_place(w, "w")
+    check_in_place(v, "v")
     if is_double(w):
         _sgd_update[double](w.reshape(-1), g.reshape(-1), v.reshape(-1), lr, momentum, nesterov)
     else:
@@ -211,6 +220,9 @@ cdef int _sgd_update(floating[::1] w, const floating[::1] g, floating[::1] v, do
 
 def adam_update(w, g, m, v, t, lr, beta1, beta2, eps):
     """Adam step t (from 1) with bias correction, in place."""
+    check_in_place(w, "w")
+    check_in_place(m, "m")
+    check_in_place(v, "v")
     if is_double(w):
         _adam_update[double](w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, lr, beta1, beta2, eps)
     else:

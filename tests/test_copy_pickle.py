@@ -11,7 +11,11 @@ import pytest
 
 from helpers import BACKEND_IDS, BACKENDS
 
-OPTIMIZERS = {"sgd": lambda fn: fn.SGD(0.05), "nesterov": lambda fn: fn.SGD(0.05, 0.9, True), "adam": lambda fn: fn.Adam()}
+OPTIMIZERS = {
+    "sgd": lambda fn: fn.SGD(0.05),
+    "nesterov": lambda fn: fn.SGD(0.05, 0.9, True),
+    "adam": lambda fn: fn.Adam(),
+}
 
 
 def data(seed=0):
