@@ -1,6 +1,6 @@
-# A model as the compiled engine sees it: its layers' arrays as typed pointers, a workspace of
-# rows for forward and backward passes, and which thread may use them. Built by fastnet/engine.py
-# from a model; trained by _train.pyx, run for inference by _predict.pyx.
+# A model as the compiled engine sees it: its layers' arrays as typed pointers, row buffers for
+# forward and backward passes, and which threads may use them. Built by fastnet/engine.py from a
+# model; trained by _train.pyx, run for inference by _predict.pyx.
 from fastnet._types cimport floating
 
 
@@ -24,7 +24,27 @@ cdef struct Layer:
     Buffer W, b, dW, db
     Buffer velocity_W, velocity_b  # SGD's slot; NULL for other optimisers or no momentum
     Buffer m_W, m_b, v_W, v_b      # Adam's slots; NULL for other optimisers
-    Buffer Z, A, dZ, dA            # workspace rows: pre-activations, activations, their gradients
+
+
+cdef class Network
+
+
+cdef class Rows:
+    """Row buffers for one pass at a time through a network: per layer Z and A (and, for training,
+    dZ and dA, the gathered inputs and targets of a shuffled batch), grown to ``capacity`` rows."""
+    cdef Buffer *Z
+    cdef Buffer *A
+    cdef Buffer *dZ
+    cdef Buffer *dA
+    cdef Buffer X, Y
+    cdef Py_ssize_t *ids
+    cdef readonly Py_ssize_t capacity
+    cdef readonly Py_ssize_t allocations  # times it grew (tests: constant across steps)
+    cdef readonly Py_ssize_t row_bytes    # bytes per row
+    cdef readonly bint training           # with the gradient and gather buffers
+    cdef list arrays                      # keeps every buffer alive
+
+    cdef int grow(self, Network net, Py_ssize_t rows) except -1
 
 
 cdef class Network:
@@ -37,24 +57,24 @@ cdef class Network:
     cdef bint metric_per_row         # the metric counts rows, not elements
     cdef double lr, momentum, beta1, beta2, eps
     cdef bint nesterov
-    cdef readonly Py_ssize_t capacity      # workspace rows
-    cdef readonly Py_ssize_t allocations   # times the workspace grew (tests: constant across steps)
-    cdef readonly Py_ssize_t row_bytes     # workspace bytes per row
     cdef readonly object optimizer_config  # what the pointers were taken from: a model whose optimiser
     cdef readonly object state             # or optimiser state changed needs a new Network
     cdef list arrays                       # keeps every array behind a pointer alive
-    cdef list workspace
+    cdef readonly Rows workspace           # the training rows (one training thread at a time)
+    cdef readonly Py_ssize_t reading_row_bytes  # bytes per row of inference rows
+    cdef list idle_rows                    # inference rows not in use, one taken per concurrent predict
     cdef unsigned long owner               # thread running fit on this model (0: none)
-    cdef bint busy                         # a nogil section is using the workspace
-    cdef Buffer X_rows, Y_rows             # a shuffled batch's gathered inputs and targets
-    cdef Py_ssize_t *id_rows               # ... or its class ids
+    cdef bint training                     # a training stretch is running
+    cdef readonly int readers              # predicts running now
+    cdef readonly int most_readers         # the most predicts seen running at once
 
     cdef Buffer slot(self, dict slots, str name) except *
     cdef int check_thread(self) except -1
-    cdef int grow(self, Py_ssize_t rows) except -1
-    cdef int enter(self, Py_ssize_t rows) except -1
-    cdef void leave(self) noexcept
+    cdef Rows start_training(self, Py_ssize_t rows)
+    cdef void stop_training(self) noexcept
+    cdef Rows start_reading(self, Py_ssize_t rows)
+    cdef void stop_reading(self, Rows rows) noexcept
 
 
-# Forward m rows through every layer into the workspace; True when every pre-activation is finite.
-cdef bint forward_rows(Network net, const floating *X, Py_ssize_t m) noexcept nogil
+# Forward m rows of X through every layer into ``rows``; True when every pre-activation is finite.
+cdef bint forward_rows(Network net, Rows rows, const floating *X, Py_ssize_t m) noexcept nogil

@@ -1,8 +1,9 @@
-# The Network of _network.pxd: built from a model's arrays, owner of the workspace and of the
-# one-thread-at-a-time rule, and the forward pass that training and inference share.
+# The Network of _network.pxd: built from a model's arrays, owner of the row buffers and of the
+# thread rules (one training thread at a time; any number of concurrent predicts, each with rows
+# of its own; never both at once), and the forward pass that training and inference share.
 cimport numpy as cnp
 from cpython.pythread cimport PyThread_get_thread_ident
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 
 from fastnet cimport _kernels as kernels
 from fastnet._types cimport FN_METRIC_ARGMAX_ACCURACY
@@ -12,6 +13,9 @@ import numpy as np
 from fastnet._codes import ACTIVATIONS, FUSED, LOSSES, METRIC_OF_LOSS, METRICS, OPTIMIZERS
 
 cnp.import_array()
+
+IN_USE = ("this model is in use by another thread; use one model per training thread "
+          "(copy it with copy.deepcopy or build another)")
 
 
 cdef Buffer buffer_of(object array, object dtype) except *:
@@ -31,11 +35,59 @@ cdef Buffer no_buffer():
     return buffer
 
 
+cdef class Rows:
+    """Row buffers for one pass at a time (see _network.pxd)."""
+
+    def __cinit__(self, Network net, bint training):
+        cdef Py_ssize_t widths = sum(net.layers[i].n_out for i in range(net.n_layers))
+        self.training = training
+        self.Z = <Buffer *> calloc(net.n_layers, sizeof(Buffer))
+        self.A = <Buffer *> calloc(net.n_layers, sizeof(Buffer))
+        self.dZ = <Buffer *> calloc(net.n_layers, sizeof(Buffer))
+        self.dA = <Buffer *> calloc(net.n_layers, sizeof(Buffer))
+        if self.Z == NULL or self.A == NULL or self.dZ == NULL or self.dA == NULL:
+            raise MemoryError()
+        self.arrays = []
+        self.row_bytes = net.dtype.itemsize * (2 * widths if not training else 4 * widths + net.layers[0].n_in
+                                               + net.layers[net.n_layers - 1].n_out) + training * sizeof(Py_ssize_t)
+
+    def __dealloc__(self):
+        free(self.Z)
+        free(self.A)
+        free(self.dZ)
+        free(self.dA)
+
+    cdef int grow(self, Network net, Py_ssize_t rows) except -1:
+        """Hold ``rows`` rows (at least doubling; never shrinking)."""
+        if rows <= self.capacity:
+            return 0
+        rows = max(rows, 2 * self.capacity)
+        arrays = []
+        for i in range(net.n_layers):
+            kinds = 4 if self.training else 2
+            buffers = [np.empty((rows, net.layers[i].n_out), dtype=net.dtype) for _ in range(kinds)]
+            self.Z[i], self.A[i] = buffer_of(buffers[0], net.dtype), buffer_of(buffers[1], net.dtype)
+            if self.training:
+                self.dZ[i], self.dA[i] = buffer_of(buffers[2], net.dtype), buffer_of(buffers[3], net.dtype)
+            arrays += buffers
+        if self.training:
+            inputs = np.empty((rows, net.layers[0].n_in), dtype=net.dtype)
+            targets = np.empty((rows, net.layers[net.n_layers - 1].n_out), dtype=net.dtype)
+            ids = np.empty(rows, dtype=np.intp)
+            self.X, self.Y = buffer_of(inputs, net.dtype), buffer_of(targets, net.dtype)
+            self.ids = <Py_ssize_t *> cnp.PyArray_DATA(<cnp.ndarray> ids)
+            arrays += [inputs, targets, ids]
+        self.arrays = arrays
+        self.capacity = rows
+        self.allocations += 1
+        return 0
+
+
 cdef class Network:
     """Training and inference state of one model for the compiled loop.
 
     Holds pointers into the model's parameter, gradient and optimiser-state arrays (kept alive
-    by ``self.arrays``) and a workspace for ``capacity`` rows, grown to the largest batch seen.
+    by ``self.arrays``), the training rows (``workspace``) and idle inference rows.
     """
 
     def __cinit__(self):
@@ -66,10 +118,7 @@ cdef class Network:
         self.momentum, self.nesterov = hyper.get("momentum", 0.0), hyper.get("nesterov", False)
         self.beta1, self.beta2, self.eps = hyper.get("beta1", 0.0), hyper.get("beta2", 0.0), hyper.get("eps", 0.0)
         self.optimizer_config, self.state = opt, state
-        self.arrays, self.workspace = [], []
-        self.capacity = self.allocations = 0
-        self.row_bytes = self.dtype.itemsize * (4 * sum(layer.n_out for layer in layers) + layers[0].n_in
-                                                + layers[self.n_layers - 1].n_out) + sizeof(Py_ssize_t)
+        self.arrays, self.idle_rows = [], []
         for i, layer in enumerate(layers):
             slots_W, slots_b = state.slots[2 * i], state.slots[2 * i + 1]
             for array in (*slots_W.values(), *slots_b.values(), layer.dW, layer.db):
@@ -87,21 +136,44 @@ cdef class Network:
             L.velocity_W, L.velocity_b = self.slot(slots_W, "velocity"), self.slot(slots_b, "velocity")
             L.m_W, L.m_b = self.slot(slots_W, "m"), self.slot(slots_b, "m")
             L.v_W, L.v_b = self.slot(slots_W, "v"), self.slot(slots_b, "v")
-            L.Z = L.A = L.dZ = L.dA = no_buffer()
+        self.workspace = Rows(self, True)
+        self.reading_row_bytes = Rows(self, False).row_bytes
 
     cdef Buffer slot(self, dict slots, str name) except *:
         return buffer_of(slots[name], self.dtype) if name in slots else no_buffer()
 
-    # ---- thread ownership: a model's workspace serves one thread at a time ----------------
+    @property
+    def capacity(self):
+        """Rows the training workspace holds."""
+        return self.workspace.capacity
+
+    @property
+    def allocations(self):
+        """Times the training workspace grew."""
+        return self.workspace.allocations
+
+    @property
+    def row_bytes(self):
+        """Training workspace bytes per row."""
+        return self.workspace.row_bytes
+
+    @property
+    def inference_rows(self):
+        """The idle inference row buffers (one per predict that ran at the same time as others)."""
+        return tuple(self.idle_rows)
+
+    # ---- thread rules (every method below runs with the GIL held) -----------------------------
 
     def check(self):
-        """RuntimeError when another thread is using this model."""
+        """RuntimeError when another thread is training this model."""
         self.check_thread()
 
     def claim(self):
-        """Mark the calling thread as this model's user for a whole ``fit``; returns the previous owner."""
+        """Mark the calling thread as this model's trainer for a whole ``fit``; returns the previous one."""
         cdef unsigned long previous = self.owner
         self.check_thread()
+        if self.readers:
+            raise RuntimeError(IN_USE)
         self.owner = PyThread_get_thread_ident()
         return previous
 
@@ -110,55 +182,49 @@ cdef class Network:
         self.owner = previous
 
     cdef int check_thread(self) except -1:
-        if self.busy or (self.owner != 0 and self.owner != PyThread_get_thread_ident()):
-            raise RuntimeError("this model is in use by another thread; use one model per thread "
-                               "(copy it with fastnet.load/save or build another)")
+        if self.training or (self.owner != 0 and self.owner != PyThread_get_thread_ident()):
+            raise RuntimeError(IN_USE)
         return 0
 
-    cdef int enter(self, Py_ssize_t rows) except -1:
-        """Before a nogil section on ``rows`` rows: the thread check, the workspace, the busy mark."""
+    cdef Rows start_training(self, Py_ssize_t rows):
+        """Before a training stretch of ``rows``-row batches: no other trainer and no predict running."""
         self.check_thread()
-        self.grow(rows)
-        self.busy = True
-        return 0
+        if self.readers:
+            raise RuntimeError(IN_USE)
+        self.workspace.grow(self, rows)
+        self.training = True
+        return self.workspace
 
-    cdef void leave(self) noexcept:
-        self.busy = False
+    cdef void stop_training(self) noexcept:
+        self.training = False
 
-    # ---- workspace ---------------------------------------------------------------------------
+    cdef Rows start_reading(self, Py_ssize_t rows):
+        """Before a forward pass of ``rows`` rows: rows of its own, while nothing trains."""
+        cdef Rows taken
+        self.check_thread()
+        taken = self.idle_rows.pop() if self.idle_rows else Rows(self, False)
+        try:
+            taken.grow(self, rows)
+        except BaseException:
+            self.idle_rows.append(taken)
+            raise
+        self.readers += 1
+        self.most_readers = max(self.most_readers, self.readers)
+        return taken
 
-    cdef int grow(self, Py_ssize_t rows) except -1:
-        """Make the workspace hold ``rows`` rows (at least doubling; it never shrinks)."""
-        cdef Layer *L
-        if rows <= self.capacity:
-            return 0
-        rows = max(rows, 2 * self.capacity)
-        space = []
-        for i in range(self.n_layers):
-            L = &self.layers[i]
-            buffers = [np.empty((rows, L.n_out), dtype=self.dtype) for _ in range(4)]
-            L.Z, L.A = buffer_of(buffers[0], self.dtype), buffer_of(buffers[1], self.dtype)
-            L.dZ, L.dA = buffer_of(buffers[2], self.dtype), buffer_of(buffers[3], self.dtype)
-            space += buffers
-        inputs = np.empty((rows, self.layers[0].n_in), dtype=self.dtype)
-        targets = np.empty((rows, self.layers[self.n_layers - 1].n_out), dtype=self.dtype)
-        ids = np.empty(rows, dtype=np.intp)
-        self.X_rows, self.Y_rows = buffer_of(inputs, self.dtype), buffer_of(targets, self.dtype)
-        self.id_rows = <Py_ssize_t *> cnp.PyArray_DATA(<cnp.ndarray> ids)
-        self.workspace = space + [inputs, targets, ids]
-        self.capacity = rows
-        self.allocations += 1
-        return 0
+    cdef void stop_reading(self, Rows rows) noexcept:
+        self.readers -= 1
+        self.idle_rows.append(rows)
 
 
-cdef bint forward_rows(Network net, const floating *X, Py_ssize_t m) noexcept nogil:
+cdef bint forward_rows(Network net, Rows rows, const floating *X, Py_ssize_t m) noexcept nogil:
     cdef const floating *inputs = X
     cdef Layer *L
     cdef int i
     cdef bint finite = True
     for i in range(net.n_layers):
         L = &net.layers[i]
-        finite &= kernels.forward(inputs, typed(L.W, X), typed(L.b, X), L.act, typed(L.Z, X), typed(L.A, X), m,
-                                  L.n_in, L.n_out)
-        inputs = typed(L.A, X)
+        finite &= kernels.forward(inputs, typed(L.W, X), typed(L.b, X), L.act, typed(rows.Z[i], X),
+                                  typed(rows.A[i], X), m, L.n_in, L.n_out)
+        inputs = typed(rows.A[i], X)
     return finite

@@ -1,17 +1,23 @@
 # Inference on the compiled engine: the fast path for the common call (a C-contiguous batch of
 # the model's dtype and width, at most SMALL_BATCH rows), whose checks are a few C comparisons,
-# and the forward of one validated chunk for everything else (fastnet/engine.py).
+# and the forward of one validated chunk for everything else (fastnet/engine.py). Each call
+# runs in inference rows of its own, without the GIL: any number of threads predict at once.
 cimport numpy as cnp
 from libc.string cimport memcpy
 
-from fastnet._network cimport Layer, Network, forward_rows
+from fastnet._network cimport Network, Rows, forward_rows
 
 from fastnet.checks import OVERFLOW_MESSAGE, check_finite
 
 cnp.import_array()
 
 cdef Py_ssize_t SMALL_BATCH = 1024  # the fast path takes batches up to this many rows
-PREDICT_WORKSPACE_BYTES = 64 * 2**20  # predict never grows the workspace past this for a new batch
+PREDICT_WORKSPACE_BYTES = 64 * 2**20  # inference rows of one call stay under this for a new batch
+
+
+def chunk_rows(Network net):
+    """Rows per chunk of a large predict: its inference rows stay under PREDICT_WORKSPACE_BYTES."""
+    return max(PREDICT_WORKSPACE_BYTES // net.reading_row_bytes, 1)
 
 
 def admits(Network net, X):
@@ -23,7 +29,7 @@ def admits(Network net, X):
     return (cnp.PyArray_TYPE(<cnp.ndarray> X) == (cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT)
             and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray> X)  # '>f8' has the same type number
             and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray> X) and 0 < m <= SMALL_BATCH
-            and not (m > net.capacity and m * net.row_bytes > PREDICT_WORKSPACE_BYTES)
+            and m * net.reading_row_bytes <= PREDICT_WORKSPACE_BYTES
             and cnp.PyArray_DIM(<cnp.ndarray> X, 1) == net.layers[0].n_in)
 
 
@@ -46,18 +52,18 @@ def forward(Network net, X, out):
 
 
 cdef bint forward_into(Network net, X, out) except -1:
-    cdef Layer *last = &net.layers[net.n_layers - 1]
-    cdef Py_ssize_t m = cnp.PyArray_DIM(<cnp.ndarray> X, 0)
+    cdef Py_ssize_t m = cnp.PyArray_DIM(<cnp.ndarray> X, 0), last = net.n_layers - 1
+    cdef Py_ssize_t size = m * net.layers[last].n_out
     cdef void *x = cnp.PyArray_DATA(<cnp.ndarray> X)
     cdef void *y = cnp.PyArray_DATA(<cnp.ndarray> out)
     cdef bint finite
-    net.enter(m)
+    cdef Rows rows = net.start_reading(m)
     with nogil:
         if net.is_double:
-            finite = forward_rows(net, <double *> x, m)
-            memcpy(y, last.A.f64, m * last.n_out * sizeof(double))
+            finite = forward_rows(net, rows, <double *> x, m)
+            memcpy(y, rows.A[last].f64, size * sizeof(double))
         else:
-            finite = forward_rows(net, <float *> x, m)
-            memcpy(y, last.A.f32, m * last.n_out * sizeof(float))
-    net.leave()
+            finite = forward_rows(net, rows, <float *> x, m)
+            memcpy(y, rows.A[last].f32, size * sizeof(float))
+    net.stop_reading(rows)
     return finite

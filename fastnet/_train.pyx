@@ -9,7 +9,7 @@ from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 from fastnet cimport _cpu as cpu
 from fastnet cimport _kernels as kernels
-from fastnet._network cimport Layer, Network, forward_rows, typed
+from fastnet._network cimport Layer, Network, Rows, forward_rows, typed
 from fastnet._types cimport FN_OPT_SGD, floating
 
 cnp.import_array()
@@ -48,21 +48,24 @@ def train(Network net, X, Y, *, order, Py_ssize_t batch_size, Py_ssize_t first, 
     non-finite loss (whose batch gets no update). Returns a ``Stretch``."""
     cdef Sums sums
     cdef Py_ssize_t m = X.shape[0]
-    cdef const Py_ssize_t *rows = NULL if order is None else <Py_ssize_t *> data(order)
+    cdef const Py_ssize_t *order_ = NULL if order is None else <Py_ssize_t *> data(order)
     cdef const Py_ssize_t *ids = <Py_ssize_t *> data(Y) if Y.ndim == 1 else NULL
     cdef void *x = data(X)
     cdef void *y = data(Y)
+    cdef Rows rows
     sums.batches = sums.steps = sums.metric_count = 0
     sums.loss_sum = sums.metric_sum = 0
     sums.failed = False
     sums.failed_loss = 0
-    net.enter(min(batch_size, m))
+    rows = net.start_training(min(batch_size, m))
     with nogil:
         if net.is_double:
-            train_batches(net, <double *> x, <double *> y, ids, rows, m, batch_size, first, last, step, seconds, &sums)
+            train_batches(net, rows, <double *> x, <double *> y, ids, order_, m, batch_size, first, last, step, seconds,
+                          &sums)
         else:
-            train_batches(net, <float *> x, <float *> y, ids, rows, m, batch_size, first, last, step, seconds, &sums)
-    net.leave()
+            train_batches(net, rows, <float *> x, <float *> y, ids, order_, m, batch_size, first, last, step, seconds,
+                          &sums)
+    net.stop_training()
     cdef Stretch result = Stretch.__new__(Stretch)
     result.batches, result.steps, result.metric_count = sums.batches, sums.steps, sums.metric_count
     result.loss_sum, result.metric_sum = sums.loss_sum, sums.metric_sum
@@ -70,18 +73,17 @@ def train(Network net, X, Y, *, order, Py_ssize_t batch_size, Py_ssize_t first, 
     return result
 
 
-cdef void train_batches(Network net, const floating *X, const floating *Y, const Py_ssize_t *ids,
+cdef void train_batches(Network net, Rows work, const floating *X, const floating *Y, const Py_ssize_t *ids,
                         const Py_ssize_t *order, Py_ssize_t m, Py_ssize_t batch_size, Py_ssize_t first,
                         Py_ssize_t last, long step, double seconds, Sums *sums) noexcept nogil:
     cdef double deadline = seconds_now() + seconds, loss
     cdef Py_ssize_t batch, start, rows, r, n_in = net.layers[0].n_in
-    cdef Layer *out = &net.layers[net.n_layers - 1]
-    cdef Py_ssize_t k = out.n_out
+    cdef Py_ssize_t k = net.layers[net.n_layers - 1].n_out
     cdef const floating *Xb
     cdef const floating *Yb
     cdef const Py_ssize_t *idb
-    cdef floating *X_rows = typed(net.X_rows, X)
-    cdef floating *Y_rows = typed(net.Y_rows, X)
+    cdef floating *X_rows = typed(work.X, X)
+    cdef floating *Y_rows = typed(work.Y, X)
     for batch in range(first, last):
         start = batch * batch_size
         rows = min(batch_size, m - start)
@@ -94,36 +96,37 @@ cdef void train_batches(Network net, const floating *X, const floating *Y, const
                 memcpy(X_rows + r * n_in, X + order[start + r] * n_in, n_in * sizeof(floating))
             if ids != NULL:
                 for r in range(rows):
-                    net.id_rows[r] = ids[order[start + r]]
+                    work.ids[r] = ids[order[start + r]]
             else:
                 for r in range(rows):
                     memcpy(Y_rows + r * k, Y + order[start + r] * k, k * sizeof(floating))
             Xb, Yb = X_rows, Y_rows
-            idb = net.id_rows if ids != NULL else NULL
-        forward_rows(net, Xb, rows)
-        loss = loss_and_output_gradient(net, Yb, idb, rows)
-        sums.metric_sum += kernels.metric_sum(net.metric, typed(out.A, X), Yb, idb, rows, k)
+            idb = work.ids if ids != NULL else NULL
+        forward_rows(net, work, Xb, rows)
+        loss = loss_and_output_gradient(net, work, Yb, idb, rows)
+        sums.metric_sum += kernels.metric_sum(net.metric, typed(work.A[net.n_layers - 1], X), Yb, idb, rows, k)
         sums.metric_count += rows if net.metric_per_row else rows * k
         sums.batches += 1
         if not isfinite(loss):
             sums.failed = True
             sums.failed_loss = loss
             return
-        backward_and_update(net, Xb, rows, step + sums.steps + 1)
+        backward_and_update(net, work, Xb, rows, step + sums.steps + 1)
         sums.steps += 1
         sums.loss_sum += loss * rows
         if seconds_now() > deadline:
             return
 
 
-cdef double loss_and_output_gradient(Network net, const floating *Yb, const Py_ssize_t *idb,
+cdef double loss_and_output_gradient(Network net, Rows work, const floating *Yb, const Py_ssize_t *idb,
                                      Py_ssize_t rows) noexcept nogil:
-    """The batch's data loss; leaves ∂L/∂Z of the last layer in its dZ."""
-    cdef Layer *out = &net.layers[net.n_layers - 1]
-    cdef floating *Z = typed(out.Z, Yb)
-    cdef floating *A = typed(out.A, Yb)
-    cdef floating *dZ = typed(out.dZ, Yb)
-    cdef floating *dA = typed(out.dA, Yb)
+    """The batch's data loss; leaves ∂L/∂Z of the last layer in its dZ rows."""
+    cdef int last = net.n_layers - 1
+    cdef Layer *out = &net.layers[last]
+    cdef floating *Z = typed(work.Z[last], Yb)
+    cdef floating *A = typed(work.A[last], Yb)
+    cdef floating *dZ = typed(work.dZ[last], Yb)
+    cdef floating *dA = typed(work.dA[last], Yb)
     cdef double loss
     if net.loss_is_fused:  # the loss's gradient is already dZ
         return kernels.loss_grad(net.loss, Z, A, Yb, idb, dZ, rows, out.n_out)
@@ -132,7 +135,7 @@ cdef double loss_and_output_gradient(Network net, const floating *Yb, const Py_s
     return loss
 
 
-cdef void backward_and_update(Network net, const floating *Xb, Py_ssize_t rows, long t) noexcept nogil:
+cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssize_t rows, long t) noexcept nogil:
     """Back-propagate from the last layer's dZ, updating each layer once its dX is computed."""
     cdef int i
     cdef Layer *L
@@ -147,9 +150,9 @@ cdef void backward_and_update(Network net, const floating *Xb, Py_ssize_t rows, 
     for i in range(net.n_layers - 1, -1, -1):
         L = &net.layers[i]
         below = &net.layers[i - 1] if i > 0 else NULL
-        inputs = Xb if i == 0 else typed(below.A, Xb)
-        dX = typed(below.dA, Xb) if i > 0 else NULL
-        W, b, dZ = typed(L.W, Xb), typed(L.b, Xb), typed(L.dZ, Xb)
+        inputs = Xb if i == 0 else typed(work.A[i - 1], Xb)
+        dX = typed(work.dA[i - 1], Xb) if i > 0 else NULL
+        W, b, dZ = typed(L.W, Xb), typed(L.b, Xb), typed(work.dZ[i], Xb)
         size = L.n_in * L.n_out
         if plain_sgd:
             kernels.backward_sgd(inputs, W, b, dZ, L.l2, net.lr, typed(L.db, Xb), dX, rows, L.n_in, L.n_out)
@@ -165,5 +168,5 @@ cdef void backward_and_update(Network net, const floating *Xb, Py_ssize_t rows, 
                 kernels.adam(b, typed(L.db, Xb), typed(L.m_b, Xb), typed(L.v_b, Xb), L.n_out, t, net.lr,
                              net.beta1, net.beta2, net.eps)
         if i > 0:
-            cpu.act_backward(below.act, typed(below.Z, Xb), typed(below.A, Xb), typed(below.dA, Xb),
-                             typed(below.dZ, Xb), rows, below.n_out)
+            cpu.act_backward(below.act, typed(work.Z[i - 1], Xb), typed(work.A[i - 1], Xb), typed(work.dA[i - 1], Xb),
+                             typed(work.dZ[i - 1], Xb), rows, below.n_out)

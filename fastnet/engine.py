@@ -93,12 +93,7 @@ class EngineMixin:
             interrupt.check()
         return {"loss": loss_sum / m, self.metric: metric_sum / metric_count}
 
-    def train_step(self: Any, X: Any, Y: Any) -> float:
-        """One optimiser step on the batch ``(X, Y)``; returns its data loss (before the step).
-
-        Raises FloatingPointError (model unchanged) when the loss is not finite.
-        """
-        X, Y = self._check_XY(X, Y)
+    def _train_step(self: Any, X: np.ndarray, Y: np.ndarray) -> float:
         net = self._engine()
         stretch = _train.train(
             net, X, Y, order=None, batch_size=X.shape[0], first=0, last=1, step=self.steps, seconds=math.inf
@@ -118,8 +113,7 @@ class EngineMixin:
             return _predict.predict_small(net, X)
         X = self._check_X(X, allow_empty=True, finite=False)
         out = np.empty((X.shape[0], self.layers[-1].n_out), dtype=self.dtype)
-        # bounded memory: chunks fit the workspace already there, or a PREDICT_WORKSPACE_BYTES one
-        chunk = max(net.capacity, min(PREDICT_CHUNK_ROWS, _predict.PREDICT_WORKSPACE_BYTES // net.row_bytes), 1)
+        chunk = min(PREDICT_CHUNK_ROWS, _predict.chunk_rows(net))  # bounded memory for huge inputs
         for start in range(0, X.shape[0], chunk):
             rows = slice(start, start + chunk)
             if not _predict.forward(net, X[rows], out[rows]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any, ClassVar
 
 import numpy as np
@@ -90,6 +91,7 @@ class Dense:
         self._b = np.zeros(self.n_out, dtype=self.dtype)
         self._dW = np.zeros_like(self._W)
         self._db = np.zeros_like(self._b)
+        self._trainer = threading.RLock()  # held while a model trains this layer
         self._X: np.ndarray | None = None
         self._Z: np.ndarray | None = None
         self._A: np.ndarray | None = None
@@ -136,7 +138,21 @@ class Dense:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_X"] = state["_Z"] = state["_A"] = None
+        del state["_trainer"]
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._trainer = threading.RLock()
+
+    def _claim_for_training(self) -> None:
+        """Held by the thread training this layer (re-entrant); RuntimeError when another thread is,
+        e.g. through another model that shares this layer."""
+        if not self._trainer.acquire(blocking=False):
+            raise RuntimeError(
+                "this Dense layer is being trained by another thread (a model sharing it is in fit or "
+                "train_step); train models that share layers from one thread at a time"
+            )
 
     def __copy__(self) -> Dense:
         """A deep copy: a copy of a layer never shares its parameters."""

@@ -87,6 +87,9 @@ class Sequential(OptimizerStateOwner):
     def _before_reconfiguration(self) -> None:
         """Hook run before the loss changes (the compiled backend drops its cached engine)."""
 
+    def _check_thread(self) -> None:
+        """Hook: RuntimeError when another thread is training this model (the compiled backend checks)."""
+
     # Copies and pickles: every array is copied, the compiled engine's cache is rebuilt on use.
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -212,10 +215,35 @@ class Sequential(OptimizerStateOwner):
         Raises FloatingPointError (model unchanged) when the loss is not finite.
         """
         X, Y = self._check_XY(X, Y)
+        self._check_thread()
+        claimed = self._claim_layers()
+        try:
+            return self._train_step(X, Y)
+        finally:
+            self._release_layers(claimed)
+
+    def _train_step(self, X: np.ndarray, Y: np.ndarray) -> float:
         loss, _ = self._train_batch(X, Y)
         if not math.isfinite(loss):
             raise FloatingPointError(f"train_step: the loss is {loss}; the model was left unchanged")
         return loss
+
+    def _claim_layers(self) -> list[Dense]:
+        """Claim every layer for this thread's training (RuntimeError, nothing held, if another has one)."""
+        claimed: list[Dense] = []
+        try:
+            for layer in self.layers:
+                layer._claim_for_training()
+                claimed.append(layer)
+        except RuntimeError:
+            self._release_layers(claimed)
+            raise
+        return claimed
+
+    @staticmethod
+    def _release_layers(claimed: list[Dense]) -> None:
+        for layer in claimed:
+            layer._trainer.release()
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -276,9 +304,10 @@ class Sequential(OptimizerStateOwner):
         n_batches = -(-m // batch_size)
         progress = Progress(verbose, epochs, n_batches)
         self.prepare_optimizer_state()
-        call_hook(callbacks, "on_train_begin", self)
+        claimed = self._claim_layers()
         self._fitting = True  # the loss setter refuses to change the loss under a running fit
         try:
+            call_hook(callbacks, "on_train_begin", self)
             with deferred_interrupts() as interrupt:
                 for epoch in range(epochs):
                     progress.epoch_begin(epoch)
@@ -303,6 +332,7 @@ class Sequential(OptimizerStateOwner):
                         break
         finally:
             self._fitting = False
+            self._release_layers(claimed)
         call_hook(callbacks, "on_train_end", self)
         return history
 

@@ -1,6 +1,7 @@
 """Threads: the GIL is released in the kernels, so models train in parallel threads; one model refuses
 a second thread while it is being fit."""
 
+import math
 import threading
 
 import numpy as np
@@ -69,3 +70,96 @@ def test_one_model_used_from_a_second_thread_is_refused_during_fit(use, tmp_path
     assert started.is_set() and errors and "in use by another thread" in errors[0]
     USES[use](model, X, Y, tmp_path)  # usable again after fit
     assert model.predict(X[:2]).shape == (2, 8)
+
+
+def test_many_threads_predict_one_model_at_once_with_serial_results():
+    """8 threads × 500 calls on one model: every result equals the serial one, and predicts really
+    ran at the same time (the network counts the most that were running at once)."""
+    model, X, _ = model_and_data(4)
+    batches = [X[i % 8 * 64 : i % 8 * 64 + 64] for i in range(8)] + [X[:1], X[:300]]
+    serial = [model.predict(batch) for batch in batches]
+    failures = []
+
+    def worker(t):
+        for call in range(500):
+            i = (t + call) % len(batches)
+            if not np.array_equal(model.predict(batches[i]), serial[i]):
+                failures.append((t, call))
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    net = model._engine()
+    assert net.readers == 0 and net.most_readers >= 2, net.most_readers
+    assert len(net.inference_rows) == net.most_readers  # one set of inference rows per concurrent call
+    model.fit(X, _, epochs=1, verbose=0)  # and training works again afterwards
+
+
+def test_concurrent_predicts_overlap_in_time():
+    """Two threads predicting a large batch finish sooner than the same calls back to back (the GIL is
+    released for the whole forward pass)."""
+    import time
+
+    rng = np.random.default_rng(0)
+    layers = [fastnet.Dense(256, 1024, "relu", seed=0), fastnet.Dense(1024, 1024, "relu", seed=1)]
+    model = fastnet.Sequential(layers, loss="mse")
+    X = rng.standard_normal((1000, 256))
+    model.predict(X)
+
+    def calls(n=6):
+        for _ in range(n):
+            model.predict(X)
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # one BLAS thread per call, so two calls can use two cores
+        best_ratio = math.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            calls(12)
+            serial = time.perf_counter() - start
+            threads = [threading.Thread(target=calls) for _ in range(2)]
+            start = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            best_ratio = min(best_ratio, (time.perf_counter() - start) / serial)
+    assert model._engine().most_readers >= 2
+    assert best_ratio < 0.95, best_ratio  # loose: a shared, noisy machine; serial-only would be ~1.0
+
+
+@pytest.mark.parametrize("backend", ["compiled", "reference"])
+def test_a_layer_shared_by_two_models_is_trained_by_one_thread_at_a_time(backend):
+    fn = fastnet if backend == "compiled" else fastnet.reference
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((512, 16)), rng.standard_normal((512, 4))
+    shared = fn.Dense(16, 32, "relu", seed=0)
+    first = fn.Sequential([shared, fn.Dense(32, 4, "identity", seed=1)], loss="mse")
+    second = fn.Sequential([shared, fn.Dense(32, 4, "identity", seed=2)], loss="mse")
+    errors, started = [], threading.Event()
+
+    class Probe:
+        def on_epoch_end(self, epoch, logs):
+            if epoch == 0:
+                started.set()
+                for attempt in (lambda: second.train_step(X[:8], Y[:8]), lambda: second.fit(X, Y, verbose=0)):
+                    thread = threading.Thread(target=lambda a=attempt: errors.append(refusal(a)))
+                    thread.start()
+                    thread.join()
+
+    def refusal(attempt):
+        try:
+            attempt()
+        except RuntimeError as exc:
+            return str(exc)
+        return "not refused"
+
+    first.fit(X, Y, epochs=2, batch_size=64, verbose=0, callbacks=[Probe()])
+    assert started.is_set() and len(errors) == 2
+    assert all("being trained by another thread" in e for e in errors), errors
+    second.train_step(X[:8], Y[:8])  # free again once the first fit is over
+    first.train_step(X[:8], Y[:8])
