@@ -24,6 +24,7 @@ cdef struct Layer:
     Buffer W, b, dW, db
     Buffer velocity_W, velocity_b  # SGD's slot; NULL for other optimisers or no momentum
     Buffer m_W, m_b, v_W, v_b      # Adam's slots; NULL for other optimisers
+    unsigned long long *trainer    # the Dense's [thread ident, depth] of its training thread
 
 
 cdef class Network
@@ -62,7 +63,9 @@ cdef class Network:
     cdef list arrays                       # keeps every array behind a pointer alive
     cdef readonly Rows workspace           # the training rows (one training thread at a time)
     cdef readonly Py_ssize_t reading_row_bytes  # bytes per row of inference rows
-    cdef list idle_rows                    # inference rows not in use, one taken per concurrent predict
+    cdef Rows reading                      # the first predict's inference rows (no list operations)
+    cdef bint reading_taken
+    cdef list idle_rows                    # more inference rows, one taken per further concurrent predict
     cdef unsigned long owner               # thread running fit on this model (0: none)
     cdef bint training                     # a training stretch is running
     cdef readonly int readers              # predicts running now
@@ -70,6 +73,8 @@ cdef class Network:
 
     cdef Buffer slot(self, dict slots, str name) except *
     cdef int check_thread(self) except -1
+    cdef int claim_layers_for_this_thread(self) except -1
+    cdef void release_layers_of_this_thread(self) noexcept
     cdef Rows start_training(self, Py_ssize_t rows)
     cdef void stop_training(self) noexcept
     cdef Rows start_reading(self, Py_ssize_t rows)

@@ -11,6 +11,7 @@ from fastnet._types cimport FN_METRIC_ARGMAX_ACCURACY
 import numpy as np
 
 from fastnet._codes import ACTIVATIONS, FUSED, LOSSES, METRIC_OF_LOSS, METRICS, OPTIMIZERS
+from fastnet.layers import TRAINED_ELSEWHERE
 
 cnp.import_array()
 
@@ -126,7 +127,7 @@ cdef class Network:
                 if array.dtype != self.dtype or not array.flags.c_contiguous or array.shape not in (
                         layer.W.shape, layer.b.shape):
                     raise ValueError(f"layer {i}: a gradient or optimiser state array does not match its parameter")
-            self.arrays += [layer.W, layer.b, layer.dW, layer.db, *slots_W.values(), *slots_b.values()]
+            self.arrays += [layer.W, layer.b, layer.dW, layer.db, *slots_W.values(), *slots_b.values(), layer._trainer]
             L = &self.layers[i]
             L.n_in, L.n_out = layer.n_in, layer.n_out
             L.act = ACTIVATIONS.index(layer.activation)
@@ -136,6 +137,7 @@ cdef class Network:
             L.velocity_W, L.velocity_b = self.slot(slots_W, "velocity"), self.slot(slots_b, "velocity")
             L.m_W, L.m_b = self.slot(slots_W, "m"), self.slot(slots_b, "m")
             L.v_W, L.v_b = self.slot(slots_W, "v"), self.slot(slots_b, "v")
+            L.trainer = <unsigned long long *> cnp.PyArray_DATA(<cnp.ndarray> layer._trainer)
         self.workspace = Rows(self, True)
         self.reading_row_bytes = Rows(self, False).row_bytes
 
@@ -160,7 +162,7 @@ cdef class Network:
     @property
     def inference_rows(self):
         """The idle inference row buffers (one per predict that ran at the same time as others)."""
-        return tuple(self.idle_rows)
+        return tuple(([self.reading] if self.reading is not None and not self.reading_taken else []) + self.idle_rows)
 
     # ---- thread rules (every method below runs with the GIL held) -----------------------------
 
@@ -186,35 +188,75 @@ cdef class Network:
             raise RuntimeError(IN_USE)
         return 0
 
+    def claim_layers(self):
+        """Mark every layer as trained by this thread (re-entrant); RuntimeError, nothing claimed,
+        when another thread trains one (through another model sharing it): fastnet.layers.claim_layers'
+        rule, here in C, so that the check and the marks happen under the GIL at once."""
+        self.claim_layers_for_this_thread()
+
+    def release_layers(self):
+        """Undo one ``claim_layers``."""
+        self.release_layers_of_this_thread()
+
+    cdef int claim_layers_for_this_thread(self) except -1:
+        cdef unsigned long long me = PyThread_get_thread_ident()
+        cdef int i
+        for i in range(self.n_layers):
+            if self.layers[i].trainer[1] and self.layers[i].trainer[0] != me:
+                raise RuntimeError(TRAINED_ELSEWHERE)
+        for i in range(self.n_layers):
+            self.layers[i].trainer[0] = me
+            self.layers[i].trainer[1] += 1
+        return 0
+
+    cdef void release_layers_of_this_thread(self) noexcept:
+        cdef int i
+        for i in range(self.n_layers):
+            self.layers[i].trainer[1] -= 1
+
     cdef Rows start_training(self, Py_ssize_t rows):
-        """Before a training stretch of ``rows``-row batches: no other trainer and no predict running."""
+        """Before a training stretch of ``rows``-row batches: no other trainer of the model or of its
+        layers, and no predict running."""
         self.check_thread()
         if self.readers:
             raise RuntimeError(IN_USE)
-        self.workspace.grow(self, rows)
+        self.claim_layers_for_this_thread()
+        try:
+            self.workspace.grow(self, rows)
+        except BaseException:
+            self.release_layers_of_this_thread()
+            raise
         self.training = True
         return self.workspace
 
     cdef void stop_training(self) noexcept:
         self.training = False
+        self.release_layers_of_this_thread()
 
     cdef Rows start_reading(self, Py_ssize_t rows):
         """Before a forward pass of ``rows`` rows: rows of its own, while nothing trains."""
         cdef Rows taken
         self.check_thread()
-        taken = self.idle_rows.pop() if self.idle_rows else Rows(self, False)
-        try:
-            taken.grow(self, rows)
-        except BaseException:
-            self.idle_rows.append(taken)
-            raise
+        if not self.reading_taken:
+            if self.reading is None:
+                self.reading = Rows(self, False)
+            taken = self.reading
+        else:
+            taken = self.idle_rows.pop() if self.idle_rows else Rows(self, False)
+        taken.grow(self, rows)  # on MemoryError the rows were not taken: nothing to undo
+        if taken is self.reading:
+            self.reading_taken = True
         self.readers += 1
-        self.most_readers = max(self.most_readers, self.readers)
+        if self.readers > self.most_readers:
+            self.most_readers = self.readers
         return taken
 
     cdef void stop_reading(self, Rows rows) noexcept:
         self.readers -= 1
-        self.idle_rows.append(rows)
+        if rows is self.reading:
+            self.reading_taken = False
+        else:
+            self.idle_rows.append(rows)
 
 
 cdef bint forward_rows(Network net, Rows rows, const floating *X, Py_ssize_t m) noexcept nogil:

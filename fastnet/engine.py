@@ -46,6 +46,12 @@ class EngineMixin:
         finally:
             net.release(previous)
 
+    def _claim_layers(self: Any) -> None:
+        self._engine().claim_layers()
+
+    def _release_layers(self: Any) -> None:
+        self._engine().release_layers()
+
     # Calls that read or write the whole model are refused while another thread trains it
     # (a model that never had an engine was never trained or run by one).
     def _check_thread(self: Any) -> None:

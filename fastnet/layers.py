@@ -91,7 +91,9 @@ class Dense:
         self._b = np.zeros(self.n_out, dtype=self.dtype)
         self._dW = np.zeros_like(self._W)
         self._db = np.zeros_like(self._b)
-        self._trainer = threading.RLock()  # held while a model trains this layer
+        # [thread ident, depth] of the thread training this layer (claim_layers; the compiled engine
+        # reads and writes it in C), shared by every model that holds the layer
+        self._trainer = np.zeros(2, dtype=np.uint64)
         self._X: np.ndarray | None = None
         self._Z: np.ndarray | None = None
         self._A: np.ndarray | None = None
@@ -138,21 +140,8 @@ class Dense:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_X"] = state["_Z"] = state["_A"] = None
-        del state["_trainer"]
+        state["_trainer"] = np.zeros(2, dtype=np.uint64)  # a copy is not being trained
         return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._trainer = threading.RLock()
-
-    def _claim_for_training(self) -> None:
-        """Held by the thread training this layer (re-entrant); RuntimeError when another thread is,
-        e.g. through another model that shares this layer."""
-        if not self._trainer.acquire(blocking=False):
-            raise RuntimeError(
-                "this Dense layer is being trained by another thread (a model sharing it is in fit or "
-                "train_step); train models that share layers from one thread at a time"
-            )
 
     def __copy__(self) -> Dense:
         """A deep copy: a copy of a layer never shares its parameters."""
@@ -246,3 +235,29 @@ def check_layer_stack(layers: Any, layer_type: type[Dense], model_module: str) -
     if len({id(layer) for layer in layers}) != len(layers):
         raise ValueError("layers must be distinct Dense objects (the same layer appears twice)")
     return layers
+
+
+TRAINED_ELSEWHERE = (
+    "a Dense layer of this model is being trained by another thread (a model sharing it is in fit or "
+    "train_step); train models that share layers from one thread at a time"
+)
+_CLAIMS = threading.Lock()  # makes a claim's check-and-set atomic between threads
+
+
+def claim_layers(layers: tuple[Dense, ...]) -> None:
+    """Mark ``layers`` as trained by this thread (re-entrant: a depth count); RuntimeError, nothing
+    claimed, when another thread trains one of them. The compiled engine has the same rule in C."""
+    me = threading.get_ident()
+    with _CLAIMS:
+        if any(layer._trainer[1] and layer._trainer[0] != me for layer in layers):
+            raise RuntimeError(TRAINED_ELSEWHERE)
+        for layer in layers:
+            layer._trainer[0] = me
+            layer._trainer[1] += 1
+
+
+def release_layers(layers: tuple[Dense, ...]) -> None:
+    """Undo one ``claim_layers`` of ``layers`` by this thread."""
+    with _CLAIMS:
+        for layer in layers:
+            layer._trainer[1] -= 1

@@ -11,7 +11,7 @@ import numpy as np
 
 from fastnet.checks import OVERFLOW_MESSAGE, as_matrix, as_targets, check_int
 from fastnet.interrupts import deferred_interrupts
-from fastnet.layers import Dense, Forward, check_layer_stack, check_seed
+from fastnet.layers import Dense, Forward, check_layer_stack, check_seed, claim_layers, release_layers
 from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_sums
 from fastnet.optimizer_state import OptimizerState, OptimizerStateOwner
 from fastnet.optimizers import Optimizer, check_optimizer
@@ -87,8 +87,6 @@ class Sequential(OptimizerStateOwner):
     def _before_reconfiguration(self) -> None:
         """Hook run before the loss changes (the compiled backend drops its cached engine)."""
 
-    def _check_thread(self) -> None:
-        """Hook: RuntimeError when another thread is training this model (the compiled backend checks)."""
 
     # Copies and pickles: every array is copied, the compiled engine's cache is rebuilt on use.
     def __getstate__(self) -> dict[str, Any]:
@@ -214,36 +212,25 @@ class Sequential(OptimizerStateOwner):
 
         Raises FloatingPointError (model unchanged) when the loss is not finite.
         """
-        X, Y = self._check_XY(X, Y)
-        self._check_thread()
-        claimed = self._claim_layers()
-        try:
-            return self._train_step(X, Y)
-        finally:
-            self._release_layers(claimed)
+        return self._train_step(*self._check_XY(X, Y))
 
     def _train_step(self, X: np.ndarray, Y: np.ndarray) -> float:
-        loss, _ = self._train_batch(X, Y)
+        self._claim_layers()
+        try:
+            loss, _ = self._train_batch(X, Y)
+        finally:
+            self._release_layers()
         if not math.isfinite(loss):
             raise FloatingPointError(f"train_step: the loss is {loss}; the model was left unchanged")
         return loss
 
-    def _claim_layers(self) -> list[Dense]:
-        """Claim every layer for this thread's training (RuntimeError, nothing held, if another has one)."""
-        claimed: list[Dense] = []
-        try:
-            for layer in self.layers:
-                layer._claim_for_training()
-                claimed.append(layer)
-        except RuntimeError:
-            self._release_layers(claimed)
-            raise
-        return claimed
+    # A layer shared by two models is trained by one thread at a time (the compiled backend
+    # overrides these two with the same rule in C).
+    def _claim_layers(self) -> None:
+        claim_layers(self.layers)
 
-    @staticmethod
-    def _release_layers(claimed: list[Dense]) -> None:
-        for layer in claimed:
-            layer._trainer.release()
+    def _release_layers(self) -> None:
+        release_layers(self.layers)
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -304,7 +291,7 @@ class Sequential(OptimizerStateOwner):
         n_batches = -(-m // batch_size)
         progress = Progress(verbose, epochs, n_batches)
         self.prepare_optimizer_state()
-        claimed = self._claim_layers()
+        self._claim_layers()
         self._fitting = True  # the loss setter refuses to change the loss under a running fit
         try:
             call_hook(callbacks, "on_train_begin", self)
@@ -332,7 +319,7 @@ class Sequential(OptimizerStateOwner):
                         break
         finally:
             self._fitting = False
-            self._release_layers(claimed)
+            self._release_layers()
         call_hook(callbacks, "on_train_end", self)
         return history
 
