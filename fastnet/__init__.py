@@ -25,4 +25,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_COMPILED_NAMES))
+    # the public names (what ``from fastnet import *`` gives), not the submodules and helpers
+    return sorted(__all__)

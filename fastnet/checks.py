@@ -54,6 +54,13 @@ def as_real_array(value: Any, name: str) -> np.ndarray:
         array = np.asarray(value)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name} must be a rectangular array of numbers: {exc}") from None
+    if array.dtype == object and hasattr(value, "to_numpy"):
+        # pandas' nullable dtypes (Float64, Int64, boolean) arrive as objects: read them as float64,
+        # missing values as NaN (then named by the finiteness check)
+        try:
+            array = value.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            pass
     if array.dtype.kind not in _REAL_KINDS:
         raise TypeError(
             f"{name} must hold real numbers (bool, int or float), got dtype {array.dtype} ({type(value).__name__})"
@@ -147,8 +154,7 @@ def _class_ids(array: np.ndarray, name: str, n_classes: int) -> np.ndarray:
                 f"{name} class ids must be whole numbers, got non-integer values such as "
                 f"{array[array != np.round(array)][0]}"
             )
-    if array.dtype.kind == "b":
-        raise TypeError(f"{name} class ids must be integers, got dtype bool")
+    # bool ids are the classes 0 and 1 (as NumPy and scikit-learn read them)
     if array.size and (array.min() < 0 or array.max() >= n_classes):
         raise ValueError(
             f"{name} class ids must lie in [0, {n_classes}) (the last layer has {n_classes} units), "

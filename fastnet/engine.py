@@ -16,8 +16,8 @@ import numpy as np
 
 from fastnet import _predict, _train
 from fastnet._network import Network
-from fastnet.checks import OVERFLOW_MESSAGE, check_finite
-from fastnet.model import PREDICT_CHUNK_ROWS, NonFiniteLoss
+from fastnet.checks import OVERFLOW_MESSAGE, as_real_array, check_finite
+from fastnet.model import PREDICT_CHUNK_ROWS, NonFiniteLoss, Sequential
 
 CHECKPOINT_SECONDS = 0.05  # return to Python this often during an epoch
 
@@ -71,6 +71,11 @@ class EngineMixin:
         self._check_thread()
         super().save(path)  # type: ignore[misc]
 
+    # help() shows the public methods' own documentation, not the mixin's empty docstrings
+    evaluate.__doc__ = Sequential.evaluate.__doc__
+    set_weights.__doc__ = Sequential.set_weights.__doc__
+    save.__doc__ = Sequential.save.__doc__
+
     def _run_epoch(
         self: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, batch_size: int, epoch: int,
         progress: Any, interrupt: Any,
@@ -117,12 +122,13 @@ class EngineMixin:
         net = self._engine()
         if _predict.admits(net, X):  # single samples and small batches: no Python-level conversion
             return _predict.predict_small(net, X)
-        X = self._check_X(X, allow_empty=True, finite=False)
+        source, X = X, self._check_X(X, allow_empty=True, finite=False)
         out = np.empty((X.shape[0], self.layers[-1].n_out), dtype=self.dtype)
         chunk = min(PREDICT_CHUNK_ROWS, _predict.chunk_rows(net))  # bounded memory for huge inputs
         for start in range(0, X.shape[0], chunk):
             rows = slice(start, start + chunk)
             if not _predict.forward(net, X[rows], out[rows]):
-                check_finite(X, "X")  # names the bad entry when the input itself is not finite
+                # names the bad entry when the input is not finite, or did not fit the model's dtype
+                check_finite(X, "X", as_real_array(source, "X"))
                 raise ValueError(OVERFLOW_MESSAGE)
         return out

@@ -65,6 +65,8 @@ def save(model: Any, path: str | os.PathLike[str]) -> None:
     path = os.fspath(path)
     arrays = model_arrays(model)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save the model to {path!r}: the folder {folder!r} does not exist")
     handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp", delete=False)
     try:
         with handle:

@@ -15,6 +15,7 @@ from fastnet.checks import (
     as_float_array,
     as_matrix,
     as_parameter,
+    as_real_array,
     check_dtype,
     check_finite,
     check_int,
@@ -106,10 +107,15 @@ class Dense:
 
     dW = property(
         lambda self: self._dW,
-        doc="Gradient of the objective w.r.t. W from the last backward (read-only array; compiled "
-        "plain-SGD fit folds the update into its GEMM and leaves it unfilled).",
+        doc="Gradient of the objective w.r.t. W from the last backward. The attribute cannot be "
+        "reassigned (compiled engines hold its address); the array's contents are overwritten by each "
+        "backward, and compiled plain-SGD fit folds the update into its GEMM and leaves them unfilled.",
     )
-    db = property(lambda self: self._db, doc="Gradient w.r.t. b from the last backward (read-only array).")
+    db = property(
+        lambda self: self._db,
+        doc="Gradient w.r.t. b from the last backward (the attribute cannot be reassigned; its contents are "
+        "overwritten by each backward).",
+    )
 
     # Parameters: assignment validates and copies; in-place writes go straight through.
     @property
@@ -161,11 +167,11 @@ class Dense:
     # Public, validating entry points.
     def forward(self, X: Any) -> np.ndarray:
         """Return ``A = f(X @ W + b)`` for a batch ``X`` of shape ``(m, n_in)``; keeps what backward needs."""
-        X = as_matrix(X, "X", self.dtype, self.n_in, allow_empty=True, finite=False)
+        source, X = X, as_matrix(X, "X", self.dtype, self.n_in, allow_empty=True, finite=False)
         _, A, finite = self._forward(X)
         if not finite:  # the kernel saw a non-finite pre-activation: no separate scan of X
             self._X = self._Z = self._A = None
-            check_finite(X, "X")
+            check_finite(X, "X", as_real_array(source, "X"))
             raise ValueError(OVERFLOW_MESSAGE)
         return A
 

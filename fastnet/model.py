@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import math
 import os
-from typing import Any, ClassVar
+import sys
+from typing import Any, ClassVar, TextIO
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from fastnet.layers import Dense, Forward, check_layer_stack, check_seed, claim_
 from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_sums
 from fastnet.optimizer_state import OptimizerState, OptimizerStateOwner
 from fastnet.optimizers import Optimizer, check_optimizer
-from fastnet.progress import Progress
+from fastnet.progress import Progress, summary_text
 from fastnet.training import History, call_hook, check_callbacks, check_monitors
 
 PREDICT_CHUNK_ROWS = 8192  # predict/evaluate work on bounded slices of huge inputs
@@ -120,6 +121,10 @@ class Sequential(OptimizerStateOwner):
     def __repr__(self) -> str:
         sizes = "-".join(str(n) for n in [self.layers[0].n_in] + [layer.n_out for layer in self.layers])
         return f"{type(self).__module__}.Sequential({sizes}, loss={self.loss!r}, optimizer={self.optimizer!r})"
+
+    def summary(self, file: TextIO | None = None) -> None:
+        """Print the layers (sizes, activation, L2, parameter count), dtype, loss and optimiser."""
+        print(summary_text(self), file=file if file is not None else sys.stdout)
 
     # ------------------------------------------------------------------ input checks
     def _check_X(self, X: Any, name: str = "X", allow_empty: bool = False, finite: bool = True) -> np.ndarray:
@@ -270,7 +275,10 @@ class Sequential(OptimizerStateOwner):
         if validation_data is None:
             return None
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError(f"validation_data must be a tuple (X_val, Y_val), got {type(validation_data).__name__}")
+            what = type(validation_data).__name__
+            if isinstance(validation_data, (tuple, list)):
+                what = f"a {what} of {len(validation_data)} item{'s' if len(validation_data) != 1 else ''}"
+            raise TypeError(f"validation_data must be a tuple (X_val, Y_val), got {what}")
         return self._check_XY(*validation_data, names=("validation_data[0]", "validation_data[1]"))
 
     def _fit(
@@ -307,8 +315,9 @@ class Sequential(OptimizerStateOwner):
                     except NonFiniteLoss as exc:
                         self._restore(snapshot)
                         raise FloatingPointError(
-                            f"{exc.what} became {exc.value} at epoch {epoch + 1}, batch {exc.batch}; the model "
-                            f"keeps the weights from the end of epoch {epoch} (try a smaller learning_rate)"
+                            f"{exc.what} became {exc.value} at epoch {epoch + 1}, batch {exc.batch} (epoch index "
+                            f"{epoch} in History and callbacks); the model keeps the weights it had before that "
+                            "epoch (try a smaller learning_rate)"
                         ) from None
                     if validation is not None:
                         val = self._evaluate(*validation)
@@ -320,6 +329,7 @@ class Sequential(OptimizerStateOwner):
         finally:
             self._fitting = False
             self._release_layers()
+            progress.close()
         call_hook(callbacks, "on_train_end", self)
         return history
 

@@ -50,7 +50,6 @@ BAD_Y_CE = [
     ("id inf", lambda Y: np.where(np.arange(ROWS) == 5, np.inf, Y), ValueError, r"Y must be finite"),
     ("id float too big", lambda Y: np.where(np.arange(ROWS) == 5, 7.0, Y), ValueError,
      r"Y class ids must lie in \[0, 3\)"),
-    ("bool ids", lambda Y: Y > 0, TypeError, r"Y class ids must be integers, got dtype bool"),
     ("rows", lambda Y: Y[:-2], ValueError, r"Y must have 20 rows"),
     ("prob columns", lambda Y: np.eye(3)[Y][:, :2], ValueError,
      r"Y must have shape \(20,\) class ids or \(20, 3\) for loss='cross_entropy'"),
