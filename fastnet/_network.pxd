@@ -58,6 +58,7 @@ cdef class Network:
     cdef bint metric_per_row         # the metric counts rows, not elements
     cdef double lr, momentum, beta1, beta2, eps
     cdef bint nesterov
+    cdef readonly long settings_version    # the optimiser's settings version read_settings took
     cdef readonly object optimizer_config  # what the pointers were taken from: a model whose optimiser
     cdef readonly object state             # or optimiser state changed needs a new Network
     cdef list arrays                       # keeps every array behind a pointer alive

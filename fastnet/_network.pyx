@@ -114,10 +114,7 @@ cdef class Network:
         self.metric = METRICS.index(METRIC_OF_LOSS[model.loss])
         self.metric_per_row = self.metric == FN_METRIC_ARGMAX_ACCURACY
         self.optimizer = OPTIMIZERS.index(state.kind)
-        hyper = vars(opt)
-        self.lr = opt.learning_rate
-        self.momentum, self.nesterov = hyper.get("momentum", 0.0), hyper.get("nesterov", False)
-        self.beta1, self.beta2, self.eps = hyper.get("beta1", 0.0), hyper.get("beta2", 0.0), hyper.get("eps", 0.0)
+        self.read_settings(opt)
         self.optimizer_config, self.state = opt, state
         self.arrays, self.idle_rows = [], []
         for i, layer in enumerate(layers):
@@ -143,6 +140,15 @@ cdef class Network:
 
     cdef Buffer slot(self, dict slots, str name) except *:
         return buffer_of(slots[name], self.dtype) if name in slots else no_buffer()
+
+    def read_settings(self, opt):
+        """Take the optimiser's hyperparameters (at the start of an epoch or a train_step)."""
+        settings = vars(opt)
+        self.lr = opt.learning_rate
+        self.momentum, self.nesterov = settings.get("momentum", 0.0), settings.get("nesterov", False)
+        self.beta1, self.beta2 = settings.get("beta1", 0.0), settings.get("beta2", 0.0)
+        self.eps = settings.get("eps", 0.0)
+        self.settings_version = settings["_version"]
 
     @property
     def capacity(self):

@@ -46,6 +46,13 @@ class EngineMixin:
         finally:
             net.release(previous)
 
+    def _training_engine(self: Any) -> Network:
+        """The cached network with the optimiser's current settings (read once per epoch or step)."""
+        net = self._engine()
+        if net.settings_version != self.optimizer._version:
+            net.read_settings(self.optimizer)
+        return net
+
     def _claim_layers(self: Any) -> None:
         self._engine().claim_layers()
 
@@ -80,7 +87,7 @@ class EngineMixin:
         self: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, batch_size: int, epoch: int,
         progress: Any, interrupt: Any,
     ) -> dict[str, float]:
-        net = self._engine()
+        net = self._training_engine()
         m = X.shape[0]
         n_batches = -(-m // batch_size)
         if order is not None:
@@ -105,7 +112,7 @@ class EngineMixin:
         return {"loss": loss_sum / m, self.metric: metric_sum / metric_count}
 
     def _train_step(self: Any, X: np.ndarray, Y: np.ndarray) -> float:
-        net = self._engine()
+        net = self._training_engine()
         stretch = _train.train(
             net, X, Y, order=None, batch_size=X.shape[0], first=0, last=1, step=self.steps, seconds=math.inf
         )

@@ -101,12 +101,14 @@ class Sequential(OptimizerStateOwner):
 
     @property
     def optimizer(self) -> Optimizer:
-        """The optimiser configuration; assigning another kind starts a fresh optimiser state."""
+        """The model's own optimiser configuration: assigning stores a copy (one optimiser object given
+        to two models never couples them); its settings may change between epochs
+        (``model.optimizer.learning_rate = 0.01``); another kind starts a fresh optimiser state."""
         return self._optimizer
 
     @optimizer.setter
     def optimizer(self, value: Any) -> None:
-        self._optimizer = check_optimizer(value)
+        self._optimizer = copy.copy(check_optimizer(value))
 
     @property
     def dtype(self) -> np.dtype:
@@ -199,17 +201,17 @@ class Sequential(OptimizerStateOwner):
                 dZ = self.layers[i - 1]._activation_backward(dX)
         return loss, A
 
-    def _apply_update(self) -> None:
+    def _apply_update(self, optimizer: Optimizer) -> None:
         self.count_steps(1)
         state = self.prepare_optimizer_state()
         for (param, grad), slots in zip(self._parameters(), state.slots):
-            self.optimizer.update(self._ops, param, grad, slots, state.step)
+            optimizer.update(self._ops, param, grad, slots, state.step)
 
-    def _train_batch(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
-        """One optimiser step; the update is skipped when the loss is not finite."""
+    def _train_batch(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer) -> tuple[float, np.ndarray]:
+        """One step of ``optimizer`` (the settings of this epoch); skipped when the loss is not finite."""
         loss, A = self._loss_and_gradients(X, Y)
         if math.isfinite(loss):
-            self._apply_update()
+            self._apply_update(optimizer)
         return loss, A
 
     def train_step(self, X: Any, Y: Any) -> float:
@@ -222,7 +224,7 @@ class Sequential(OptimizerStateOwner):
     def _train_step(self, X: np.ndarray, Y: np.ndarray) -> float:
         self._claim_layers()
         try:
-            loss, _ = self._train_batch(X, Y)
+            loss, _ = self._train_batch(X, Y, self.optimizer)
         finally:
             self._release_layers()
         if not math.isfinite(loss):
@@ -305,6 +307,7 @@ class Sequential(OptimizerStateOwner):
             call_hook(callbacks, "on_train_begin", self)
             with deferred_interrupts() as interrupt:
                 for epoch in range(epochs):
+                    call_hook(callbacks, "on_epoch_begin", epoch)  # e.g. a learning-rate schedule
                     progress.epoch_begin(epoch)
                     order = rng.permutation(m) if shuffle else None
                     snapshot = self._snapshot()
@@ -350,10 +353,11 @@ class Sequential(OptimizerStateOwner):
         m = X.shape[0]
         loss_sum = metric_sum = 0.0
         metric_count = 0
+        optimizer = copy.copy(self.optimizer)  # settings are read once per epoch, as the engine does
         for batch, start in enumerate(range(0, m, batch_size)):
             rows = slice(start, start + batch_size) if order is None else order[start : start + batch_size]
             Xb, Yb = X[rows], Y[rows]
-            loss, A = self._train_batch(Xb, Yb)
+            loss, A = self._train_batch(Xb, Yb, optimizer)
             if not math.isfinite(loss):
                 raise NonFiniteLoss(batch + 1, loss)
             loss_sum += loss * Xb.shape[0]

@@ -3,6 +3,11 @@
 Their state (velocities, Adam moments, the step count) lives in the model, is
 saved with it and continues across ``fit`` calls. ``update`` applies one step
 through a backend's ops, so the update math exists once per backend.
+
+Settings can be changed (``model.optimizer.learning_rate = 0.01``), each assignment
+validated as the constructor validates it; a model trains with its own copy of the
+configuration it was given, and reads it at the start of every epoch (never in the
+middle of one), so schedules act alike in both backends.
 """
 
 from __future__ import annotations
@@ -26,8 +31,38 @@ def _check_number(name: str, value: Any, low: float, high: float = math.inf, low
     return value
 
 
-@dataclass(frozen=True)
-class SGD:
+class _Settings:
+    """Validation on construction and on every assignment, and a version that counts changes
+    (the compiled engine rereads the settings when it moved)."""
+
+    def _checked(self, name: str, value: Any) -> Any:
+        raise NotImplementedError
+
+    def _check_together(self) -> None:
+        """Rules between settings; ValueError when broken."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in self.__dataclass_fields__:  # type: ignore[attr-defined]
+            raise AttributeError(f"{type(self).__name__} has no setting {name!r}")
+        previous = self.__dict__.get(name, _UNSET)
+        object.__setattr__(self, name, self._checked(name, value))
+        if previous is not _UNSET:  # an assignment after construction: the pair rules still hold
+            try:
+                self._check_together()
+            except ValueError:
+                object.__setattr__(self, name, previous)
+                raise
+        object.__setattr__(self, "_version", self.__dict__.get("_version", 0) + 1)
+
+    def __post_init__(self) -> None:
+        self._check_together()
+
+
+_UNSET = object()
+
+
+@dataclass
+class SGD(_Settings):
     """Stochastic gradient descent, PyTorch's ``torch.optim.SGD`` convention.
 
     ``v ← momentum·v + g``; ``w −= learning_rate·v``, or with Nesterov
@@ -41,13 +76,16 @@ class SGD:
     kind: ClassVar[str] = "SGD"  # its code in fastnet/_codes.py OPTIMIZERS
     slots: ClassVar[tuple[str, ...]] = OPTIMIZER_SLOTS["SGD"]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "learning_rate", _check_number("learning_rate", self.learning_rate, 0.0, low_open=True)
-        )
-        object.__setattr__(self, "momentum", _check_number("momentum", self.momentum, 0.0, 1.0))
-        if not isinstance(self.nesterov, bool):
-            raise TypeError(f"nesterov must be True or False, got {self.nesterov!r}")
+    def _checked(self, name: str, value: Any) -> Any:
+        if name == "nesterov":
+            if not isinstance(value, bool):
+                raise TypeError(f"nesterov must be True or False, got {value!r}")
+            return value
+        if name == "momentum":
+            return _check_number("momentum", value, 0.0, 1.0)
+        return _check_number("learning_rate", value, 0.0, low_open=True)
+
+    def _check_together(self) -> None:
         if self.nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True needs momentum > 0, got momentum=0.0")
 
@@ -56,8 +94,8 @@ class SGD:
         ops.sgd_update(w, g, state["velocity"], self.learning_rate, self.momentum, self.nesterov)
 
 
-@dataclass(frozen=True)
-class Adam:
+@dataclass
+class Adam(_Settings):
     """Adam (L2 coupled, as ``torch.optim.Adam``), bias-corrected, step count from 1."""
 
     learning_rate: float = 1e-3
@@ -68,13 +106,10 @@ class Adam:
     kind: ClassVar[str] = "Adam"
     slots: ClassVar[tuple[str, ...]] = OPTIMIZER_SLOTS["Adam"]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "learning_rate", _check_number("learning_rate", self.learning_rate, 0.0, low_open=True)
-        )
-        object.__setattr__(self, "beta1", _check_number("beta1", self.beta1, 0.0, 1.0))
-        object.__setattr__(self, "beta2", _check_number("beta2", self.beta2, 0.0, 1.0))
-        object.__setattr__(self, "eps", _check_number("eps", self.eps, 0.0, low_open=True))
+    def _checked(self, name: str, value: Any) -> Any:
+        if name in ("beta1", "beta2"):
+            return _check_number(name, value, 0.0, 1.0)
+        return _check_number(name, value, 0.0, low_open=True)  # learning_rate, eps
 
     def update(self, ops: Any, w: Any, g: Any, state: dict[str, Any], t: int) -> None:
         """Apply step ``t`` (from 1) to ``w`` in place."""

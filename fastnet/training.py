@@ -1,11 +1,10 @@
-"""What ``fit`` reports and who it reports to: History, callbacks, EarlyStopping."""
+"""What ``fit`` reports and who it reports to: History, the callback protocol and its checks
+(the callbacks themselves are in fastnet/callbacks.py)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
-
-import numpy as np
 
 
 class History:
@@ -30,6 +29,9 @@ class Callback:
     def on_train_begin(self, model: Any) -> None:
         """Called once before the first epoch."""
 
+    def on_epoch_begin(self, epoch: int) -> None:
+        """Called before each epoch (0-based); the optimiser's settings are read after it."""
+
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
         """Called after each epoch (0-based); return True to stop training."""
         return None
@@ -44,20 +46,54 @@ def check_callbacks(callbacks: Any) -> list[Any]:
         return []
     if not isinstance(callbacks, (list, tuple)):
         callbacks = [callbacks]
-    hooks = ("on_train_begin", "on_epoch_end", "on_train_end")
+    hooks = ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_end")
     for i, callback in enumerate(callbacks):
         if not any(callable(getattr(callback, hook, None)) for hook in hooks):
-            raise TypeError(f"callbacks[{i}] must have on_train_begin/on_epoch_end/on_train_end, got {callback!r}")
+            raise TypeError(f"callbacks[{i}] must have {'/'.join(hooks)}, got {callback!r}")
     return list(callbacks)
 
 
-def check_monitors(callbacks: list[Any], log_keys: set[str]) -> None:
-    """ValueError before training when an EarlyStopping watches a log that ``fit`` will not produce."""
-    for i, callback in enumerate(callbacks):
-        monitor = getattr(callback, "monitor", None)
-        if isinstance(callback, EarlyStopping) and monitor not in log_keys:
+class Monitor:
+    """Whether a watched log improved: losses and ``mae`` are minimised, accuracies maximised,
+    by more than ``min_delta``. Shared by every callback that watches a log."""
+
+    def __init__(self, owner: str, monitor: Any, min_delta: float) -> None:
+        from fastnet.checks import check_real
+
+        if not isinstance(monitor, str):
+            raise TypeError(f"monitor must be a log key such as 'val_loss', got {monitor!r}")
+        self.owner, self.monitor = owner, monitor
+        self.min_delta = check_real("min_delta", min_delta)
+        self.maximize = "accuracy" in monitor
+        self.reset()
+
+    def reset(self) -> None:
+        self.best = -math.inf if self.maximize else math.inf
+
+    def value(self, logs: dict[str, float]) -> float:
+        if self.monitor not in logs:
             raise ValueError(
-                f"callbacks[{i}]: EarlyStopping(monitor={monitor!r}) watches a log this fit does not produce; "
+                f"{self.owner}(monitor={self.monitor!r}) found no such log; available: {sorted(logs)} "
+                "(val_* logs need validation_data)"
+            )
+        return logs[self.monitor]
+
+    def improved(self, logs: dict[str, float]) -> bool:
+        """True (and the new best recorded) when the log beat the best so far."""
+        value = self.value(logs)
+        if value > self.best + self.min_delta if self.maximize else value < self.best - self.min_delta:
+            self.best = value
+            return True
+        return False
+
+
+def check_monitors(callbacks: list[Any], log_keys: set[str]) -> None:
+    """ValueError before training when a callback watches a log that ``fit`` will not produce."""
+    for i, callback in enumerate(callbacks):
+        watch = getattr(callback, "watching", None)
+        if isinstance(watch, Monitor) and watch.monitor not in log_keys:
+            raise ValueError(
+                f"callbacks[{i}]: {watch.owner}(monitor={watch.monitor!r}) watches a log this fit does not produce; "
                 f"available: {sorted(log_keys)} (val_* logs need validation_data)"
             )
 
@@ -70,57 +106,3 @@ def call_hook(callbacks: list[Any], hook: str, *args: Any) -> bool:
         if method is not None:
             stop = bool(method(*args)) or stop
     return stop
-
-
-class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
-
-    Losses and ``mae`` are minimised, accuracies maximised. With
-    ``restore_best_weights`` the model ends with the weights of its best epoch.
-    """
-
-    def __init__(
-        self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0, restore_best_weights: bool = True
-    ) -> None:
-        from fastnet.checks import check_int, check_real
-
-        if not isinstance(monitor, str):
-            raise TypeError(f"monitor must be a log key such as 'val_loss', got {monitor!r}")
-        self.monitor = monitor
-        self.patience = check_int("patience", patience, minimum=0)
-        self.min_delta = check_real("min_delta", min_delta)
-        self.restore_best_weights = bool(restore_best_weights)
-        self.maximize = "accuracy" in monitor
-        self.best_epoch: int | None = None
-        self.stopped_epoch: int | None = None
-
-    def on_train_begin(self, model: Any) -> None:
-        self._model = model
-        self.best = -math.inf if self.maximize else math.inf
-        self.best_epoch = None
-        self.stopped_epoch = None
-        self._wait = 0
-        self._best_weights: list[np.ndarray] | None = None
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool:
-        if self.monitor not in logs:
-            raise ValueError(
-                f"EarlyStopping(monitor={self.monitor!r}) found no such log; available: {sorted(logs)} "
-                "(val_* logs need validation_data)"
-            )
-        value = logs[self.monitor]
-        improved = value > self.best + self.min_delta if self.maximize else value < self.best - self.min_delta
-        if improved:
-            self.best, self.best_epoch, self._wait = value, epoch, 0
-            if self.restore_best_weights:
-                self._best_weights = self._model.get_weights()
-            return False
-        self._wait += 1
-        if self._wait >= self.patience:
-            self.stopped_epoch = epoch
-            return True
-        return False
-
-    def on_train_end(self, model: Any) -> None:
-        if self.restore_best_weights and self._best_weights is not None:
-            model.set_weights(self._best_weights)

@@ -203,7 +203,8 @@ BAD_FIT_ARGS = [
     ({"verbose": "loud"}, ValueError, r"verbose must be 0, 1 or 2"),
     ({"shuffle": "yes"}, TypeError, r"shuffle must be True or False, got 'yes'"),
     ({"shuffle": 1}, TypeError, r"shuffle must be True or False"),
-    ({"callbacks": [object()]}, TypeError, r"callbacks\[0\] must have on_train_begin/on_epoch_end/on_train_end"),
+    ({"callbacks": [object()]}, TypeError,
+     r"callbacks\[0\] must have on_train_begin/on_epoch_begin/on_epoch_end/on_train_end"),
     ({"callbacks": "EarlyStopping"}, TypeError, r"callbacks\[0\] must have"),
 ]
 

@@ -43,11 +43,31 @@ def test_edge_hyperparameters_are_accepted(fn):
     fn.Adam(beta1=0.0, beta2=0.0, eps=1e-300)
 
 
-def test_optimizers_are_frozen(fn):
+def test_optimizer_settings_are_validated_on_assignment(fn):
     opt = fn.SGD(0.1)
-    with pytest.raises(AttributeError):
+    with pytest.raises(ValueError, match="learning_rate must be finite, > 0.0"):
         opt.learning_rate = -1.0
-    assert opt.learning_rate == 0.1
+    with pytest.raises(ValueError, match="nesterov=True needs momentum > 0"):
+        opt.nesterov = True
+    with pytest.raises(AttributeError, match="SGD has no setting 'lr'"):
+        opt.lr = 0.1
+    assert opt == fn.SGD(0.1)  # every refused assignment left it unchanged
+    opt.momentum, opt.nesterov = 0.9, True
+    opt.learning_rate = 3  # an int is a rate too
+    assert opt == fn.SGD(3.0, 0.9, True)
+    adam = fn.Adam()
+    with pytest.raises(ValueError, match=r"beta1 must be finite, >= 0.0 and < 1.0"):
+        adam.beta1 = 1.0
+
+
+def test_a_model_owns_its_optimizer_settings(fn):
+    shared = fn.SGD(0.1)
+    a = fn.Sequential([fn.Dense(2, 1, seed=0)], optimizer=shared)
+    b = fn.Sequential([fn.Dense(2, 1, seed=0)], optimizer=shared)
+    a.optimizer.learning_rate = 0.5
+    assert b.optimizer.learning_rate == 0.1 and shared.learning_rate == 0.1
+    shared.learning_rate = 0.2
+    assert a.optimizer.learning_rate == 0.5 and b.optimizer.learning_rate == 0.1
 
 
 def test_optimizers_compare_by_value():
