@@ -3,7 +3,8 @@
 Environment variables:
   FASTNET_DEBUG=1     bounds checking and wraparound on, -O0 -g: kernels raise IndexError
                       (they are `except -1`, so errors propagate) instead of reading out of bounds.
-  FASTNET_SANITIZE=1  AddressSanitizer + UndefinedBehaviorSanitizer instrumentation (implies debug).
+  FASTNET_SANITIZE=1  AddressSanitizer + UndefinedBehaviorSanitizer instrumentation (implies debug);
+  FASTNET_SANITIZE=thread  ThreadSanitizer instead (implies debug).
 Release builds are portable: no -march=native and never -ffast-math (it would flip
 flush-to-zero for the whole process); CPU-specific paths are chosen at run time.
 """
@@ -15,7 +16,7 @@ import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-SANITIZE = os.environ.get("FASTNET_SANITIZE", "") == "1"
+SANITIZE = os.environ.get("FASTNET_SANITIZE", "")  # "1": address + undefined, "thread": thread
 DEBUG = SANITIZE or os.environ.get("FASTNET_DEBUG", "") == "1"
 
 directives = {
@@ -33,7 +34,10 @@ elif DEBUG:
     compile_args, link_args = ["-O0", "-g", "-fno-omit-frame-pointer"], []
 else:
     compile_args, link_args = ["-O3", "-fno-math-errno"], []
-if SANITIZE:
+if SANITIZE == "thread":
+    compile_args += ["-fsanitize=thread"]
+    link_args += ["-fsanitize=thread"]
+elif SANITIZE:
     compile_args += ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]
     link_args += ["-fsanitize=address,undefined"]
 
