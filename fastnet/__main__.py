@@ -22,11 +22,13 @@ def main(argv: list[str] | None = None) -> int:
         "bench", help="run bench/ against NumPy, PyTorch, JAX, scikit-learn and write bench/results/report.md"
     )
     bench.add_argument("args", nargs=argparse.REMAINDER, help="--smoke, --out DIR, or pytest options")
-    args = parser.parse_args(argv)
-    if args.command == "bench":
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"] and "-h" not in argv[1:2] and "--help" not in argv[1:2]:
+        # everything after "bench" is the suite's (argparse would take a leading --option as its own)
         from fastnet.bench import main as bench_main
 
-        return bench_main(args.args)
+        return bench_main(argv[1:])
+    args = parser.parse_args(argv)
     if args.command == "demo":
         from fastnet.demo import run
 

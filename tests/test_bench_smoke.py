@@ -86,3 +86,14 @@ def test_report_tables_and_targets():
     assert "| mlp784 | ≤ 1.10 × GEMMs alone | not measured | – |" in md
     assert "| numpy | 4 µs | 0 ns | 4 µs | 5 | 4.00 |" in md  # a group without fastnet: over its fastest
     assert "![speedups.png](speedups.png)" in md
+
+
+def test_the_command_line_hands_every_bench_argument_to_the_suite(monkeypatch):
+    import fastnet.__main__ as cli
+    import fastnet.bench
+
+    seen = []
+    monkeypatch.setattr(fastnet.bench, "main", lambda argv: seen.append(argv) or 0)
+    assert cli.main(["bench", "--out", "/tmp/x", "--smoke", "-k", "digits"]) == 0
+    assert cli.main(["bench"]) == 0
+    assert seen == [["--out", "/tmp/x", "--smoke", "-k", "digits"], []]
