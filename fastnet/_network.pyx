@@ -59,26 +59,30 @@ cdef class Rows:
         free(self.dA)
 
     cdef int grow(self, Network net, Py_ssize_t rows) except -1:
-        """Hold ``rows`` rows (at least doubling; never shrinking)."""
+        """Hold ``rows`` rows (at least doubling; never shrinking). Every buffer is allocated before
+        any pointer moves, so a MemoryError leaves the rows as they were."""
+        cdef int i
         if rows <= self.capacity:
             return 0
         rows = max(rows, 2 * self.capacity)
-        arrays = []
+        kinds = 4 if self.training else 2
+        per_layer = [[np.empty((rows, net.layers[i].n_out), dtype=net.dtype) for _ in range(kinds)]
+                     for i in range(net.n_layers)]
+        extra = []
+        if self.training:
+            extra = [np.empty((rows, net.layers[0].n_in), dtype=net.dtype),
+                     np.empty((rows, net.layers[net.n_layers - 1].n_out), dtype=net.dtype),
+                     np.empty(rows, dtype=np.intp)]
+        # nothing below allocates or can fail
         for i in range(net.n_layers):
-            kinds = 4 if self.training else 2
-            buffers = [np.empty((rows, net.layers[i].n_out), dtype=net.dtype) for _ in range(kinds)]
+            buffers = per_layer[i]
             self.Z[i], self.A[i] = buffer_of(buffers[0], net.dtype), buffer_of(buffers[1], net.dtype)
             if self.training:
                 self.dZ[i], self.dA[i] = buffer_of(buffers[2], net.dtype), buffer_of(buffers[3], net.dtype)
-            arrays += buffers
         if self.training:
-            inputs = np.empty((rows, net.layers[0].n_in), dtype=net.dtype)
-            targets = np.empty((rows, net.layers[net.n_layers - 1].n_out), dtype=net.dtype)
-            ids = np.empty(rows, dtype=np.intp)
-            self.X, self.Y = buffer_of(inputs, net.dtype), buffer_of(targets, net.dtype)
-            self.ids = <Py_ssize_t *> cnp.PyArray_DATA(<cnp.ndarray> ids)
-            arrays += [inputs, targets, ids]
-        self.arrays = arrays
+            self.X, self.Y = buffer_of(extra[0], net.dtype), buffer_of(extra[1], net.dtype)
+            self.ids = <Py_ssize_t *> cnp.PyArray_DATA(<cnp.ndarray> extra[2])
+        self.arrays = [per_layer, extra]
         self.capacity = rows
         self.allocations += 1
         return 0
@@ -97,11 +101,12 @@ cdef class Network:
     def __dealloc__(self):
         free(self.layers)
 
-    def __init__(self, model):
-        """Take the pointers of ``model``'s layers and of its current optimiser's state."""
+    def __init__(self, model, state, previous=None):
+        """Take the pointers of ``model``'s layers and of ``state``, its current optimiser's state
+        (None for inference only: training needs a Network built with the state). ``previous``, the
+        network this one replaces, hands over the thread that owns the model's fit."""
         cdef Layer *L
         layers = model.layers
-        state = model.prepare_optimizer_state()
         opt = model.optimizer
         self.n_layers = len(layers)
         self.layers = <Layer *> malloc(self.n_layers * sizeof(Layer))
@@ -113,12 +118,17 @@ cdef class Network:
         self.loss_is_fused = model.loss in FUSED
         self.metric = METRICS.index(METRIC_OF_LOSS[model.loss])
         self.metric_per_row = self.metric == FN_METRIC_ARGMAX_ACCURACY
-        self.optimizer = OPTIMIZERS.index(state.kind)
+        self.optimizer = OPTIMIZERS.index(opt.kind)
         self.read_settings(opt)
+        if previous is not None:
+            self.owner = (<Network> previous).owner
         self.optimizer_config, self.state = opt, state
         self.arrays, self.idle_rows = [], []
+        if state is not None and (state.kind != opt.kind or len(state.slots) != 2 * self.n_layers or any(
+                set(slots) != set(opt.slots) for slots in state.slots)):
+            raise ValueError(f"the optimizer state does not fit {opt!r} and this model's layers")
         for i, layer in enumerate(layers):
-            slots_W, slots_b = state.slots[2 * i], state.slots[2 * i + 1]
+            slots_W, slots_b = ({}, {}) if state is None else (state.slots[2 * i], state.slots[2 * i + 1])
             for array in (*slots_W.values(), *slots_b.values(), layer.dW, layer.db):
                 # every pointer below must address an array of its parameter's shape and dtype
                 if array.dtype != self.dtype or not array.flags.c_contiguous or array.shape not in (
@@ -136,7 +146,8 @@ cdef class Network:
             L.v_W, L.v_b = self.slot(slots_W, "v"), self.slot(slots_b, "v")
             L.trainer = <unsigned long long *> cnp.PyArray_DATA(<cnp.ndarray> layer._trainer)
         self.workspace = Rows(self, True)
-        self.reading_row_bytes = Rows(self, False).row_bytes
+        self.reading = Rows(self, False)  # made here: taking it must not allocate (see start_reading)
+        self.reading_row_bytes = self.reading.row_bytes
 
     cdef Buffer slot(self, dict slots, str name) except *:
         return buffer_of(slots[name], self.dtype) if name in slots else no_buffer()
@@ -168,7 +179,8 @@ cdef class Network:
     @property
     def inference_rows(self):
         """The idle inference row buffers (one per predict that ran at the same time as others)."""
-        return tuple(([self.reading] if self.reading is not None and not self.reading_taken else []) + self.idle_rows)
+        used = [self.reading] if self.reading.capacity and not self.reading_taken else []
+        return tuple(used + self.idle_rows)
 
     # ---- thread rules (every method below runs with the GIL held) -----------------------------
 
@@ -194,16 +206,6 @@ cdef class Network:
             raise RuntimeError(IN_USE)
         return 0
 
-    def claim_layers(self):
-        """Mark every layer as trained by this thread (re-entrant); RuntimeError, nothing claimed,
-        when another thread trains one (through another model sharing it): fastnet.layers.claim_layers'
-        rule, here in C, so that the check and the marks happen under the GIL at once."""
-        self.claim_layers_for_this_thread()
-
-    def release_layers(self):
-        """Undo one ``claim_layers``."""
-        self.release_layers_of_this_thread()
-
     cdef int claim_layers_for_this_thread(self) except -1:
         cdef unsigned long long me = PyThread_get_thread_ident()
         cdef int i
@@ -222,17 +224,20 @@ cdef class Network:
 
     cdef Rows start_training(self, Py_ssize_t rows):
         """Before a training stretch of ``rows``-row batches: no other trainer of the model or of its
-        layers, and no predict running."""
+        layers, and no predict running. Marked before the workspace grows (growing can run other
+        threads through the garbage collector), undone if it fails."""
+        if self.state is None:
+            raise RuntimeError("this Network was built for inference (no optimiser state): train through the model")
         self.check_thread()
         if self.readers:
             raise RuntimeError(IN_USE)
         self.claim_layers_for_this_thread()
+        self.training = True
         try:
             self.workspace.grow(self, rows)
         except BaseException:
-            self.release_layers_of_this_thread()
+            self.stop_training()
             raise
-        self.training = True
         return self.workspace
 
     cdef void stop_training(self) noexcept:
@@ -243,18 +248,21 @@ cdef class Network:
         """Before a forward pass of ``rows`` rows: rows of its own, while nothing trains."""
         cdef Rows taken
         self.check_thread()
+        # taken and counted before anything that may allocate (the garbage collector can run other
+        # threads in between), given back if growing fails
         if not self.reading_taken:
-            if self.reading is None:
-                self.reading = Rows(self, False)
             taken = self.reading
+            self.reading_taken = True
         else:
             taken = self.idle_rows.pop() if self.idle_rows else Rows(self, False)
-        taken.grow(self, rows)  # on MemoryError the rows were not taken: nothing to undo
-        if taken is self.reading:
-            self.reading_taken = True
         self.readers += 1
         if self.readers > self.most_readers:
             self.most_readers = self.readers
+        try:
+            taken.grow(self, rows)
+        except BaseException:
+            self.stop_reading(taken)
+            raise
         return taken
 
     cdef void stop_reading(self, Rows rows) noexcept:
@@ -263,6 +271,33 @@ cdef class Network:
             self.reading_taken = False
         else:
             self.idle_rows.append(rows)
+
+
+def claim_layers(layers):
+    """Mark ``layers`` (Dense) as trained by this thread, re-entrantly: the rule of
+    fastnet.layers.claim_layers in C, where the check and the marks happen under the GIL at once."""
+    cdef Py_ssize_t n = len(layers), i
+    cdef unsigned long long me = PyThread_get_thread_ident()
+    cdef unsigned long long **trainers = <unsigned long long **> malloc(max(n, 1) * sizeof(void *))
+    if trainers == NULL:
+        raise MemoryError()
+    try:
+        for i in range(n):
+            trainers[i] = <unsigned long long *> cnp.PyArray_DATA(<cnp.ndarray> layers[i]._trainer)
+        for i in range(n):  # no Python code runs in these two loops: no other thread can enter
+            if trainers[i][1] and trainers[i][0] != me:
+                raise RuntimeError(TRAINED_ELSEWHERE)
+        for i in range(n):
+            trainers[i][0] = me
+            trainers[i][1] += 1
+    finally:
+        free(trainers)
+
+
+def release_layers(layers):
+    """Undo one ``claim_layers`` of ``layers`` by this thread."""
+    for layer in layers:
+        (<unsigned long long *> cnp.PyArray_DATA(<cnp.ndarray> layer._trainer))[1] -= 1
 
 
 cdef bint forward_rows(Network net, Rows rows, const floating *X, Py_ssize_t m) noexcept nogil:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
@@ -89,7 +89,8 @@ class LearningRateScheduler(Callback):
 
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` (not below ``min_lr``) when ``monitor`` has not improved
-    by more than ``min_delta`` for ``patience`` epochs; then wait ``cooldown`` epochs before watching again."""
+    by more than ``min_delta`` for ``patience`` epochs (Keras' rule, as ``EarlyStopping``); then wait
+    ``cooldown`` epochs before watching again."""
 
     def __init__(
         self,
@@ -124,7 +125,7 @@ class ReduceLROnPlateau(Callback):
             return
         self._wait = 0 if improved else self._wait + 1
         optimizer = self._model.optimizer
-        if self._wait > self.patience and optimizer.learning_rate > self.min_lr:
+        if self._wait >= self.patience and optimizer.learning_rate > self.min_lr:  # EarlyStopping's rule
             optimizer.learning_rate = max(optimizer.learning_rate * self.factor, self.min_lr)
             self._wait, self._cooling = 0, self.cooldown
             if self.verbose:
@@ -160,36 +161,21 @@ class ModelCheckpoint(Callback):
 
 class CSVLogger(Callback):
     """Write one row per epoch (``epoch`` from 0, then the logs) to ``path``; ``append`` keeps an
-    existing file's rows. Each row is flushed, so an interrupted fit keeps its epochs."""
+    existing file's rows. The file is opened for each row and closed again, so an interrupted or
+    failed fit keeps its epochs and leaves no file open."""
 
     def __init__(self, path: str | os.PathLike[str], separator: str = ",", append: bool = False) -> None:
         self.path, self.separator, self.append = os.fspath(path), separator, bool(append)
-        self._file: TextIO | None = None
 
     def on_train_begin(self, model: Any) -> None:
-        self._close()
-        has_rows = self.append and os.path.isfile(self.path) and os.path.getsize(self.path) > 0
-        self._file = open(self.path, "a" if self.append else "w", newline="", encoding="utf-8")
-        self._writer: Any = None
-        self._header_written = has_rows
+        if not self.append:
+            open(self.path, "w", encoding="utf-8").close()
+        self._header = os.path.isfile(self.path) and os.path.getsize(self.path) > 0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        if self._file is None:
-            return
-        if self._writer is None:
-            self._writer = csv.DictWriter(self._file, ["epoch", *logs], delimiter=self.separator)
-            if not self._header_written:
-                self._writer.writeheader()
-        self._writer.writerow({"epoch": epoch, **logs})
-        self._file.flush()
-
-    def on_train_end(self, model: Any) -> None:
-        self._close()
-
-    def _close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def __del__(self) -> None:
-        self._close()
+        with open(self.path, "a", newline="", encoding="utf-8") as file:
+            writer = csv.DictWriter(file, ["epoch", *logs], delimiter=self.separator)
+            if not self._header:
+                writer.writeheader()
+                self._header = True
+            writer.writerow({"epoch": epoch, **logs})

@@ -39,6 +39,16 @@ def check_int(name: str, value: Any, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_pair(value: Any, name: str, shape: str) -> tuple[Any, Any]:
+    """The two items of a tuple or list of length 2; TypeError naming what was given otherwise."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return value[0], value[1]
+    what = type(value).__name__
+    if isinstance(value, (tuple, list)):
+        what = f"a {what} of {len(value)} item{'s' if len(value) != 1 else ''}"
+    raise TypeError(f"{name} must be a tuple {shape}, got {what}")
+
+
 def check_real(name: str, value: Any, minimum: float = 0.0) -> float:
     """A finite real number ``>= minimum`` (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from fastnet import _predict, _train
-from fastnet._network import Network
+from fastnet._network import Network, claim_layers, release_layers
 from fastnet.checks import OVERFLOW_MESSAGE, as_real_array, check_finite
 from fastnet.model import PREDICT_CHUNK_ROWS, NonFiniteLoss, Sequential
 
@@ -26,38 +26,48 @@ class EngineMixin:
     """Routes training and inference of a ``Sequential`` through one cached ``Network``."""
 
     def _engine(self: Any) -> Network:
-        """The cached network, rebuilt when the optimiser or its state was replaced."""
+        """The cached network, rebuilt when the optimiser, its state or the loss was replaced. It
+        takes the state as it is (predict never creates one); training asks ``_training_engine``."""
         net = self.__dict__.get("_engine_cache")
-        if net is None or net.optimizer_config is not self.optimizer or net.state is not self._optimizer_state:
-            net = self._engine_cache = Network(self)
+        state = self._optimizer_state
+        if state is not None and state.kind != self.optimizer.kind:
+            state = None  # a replaced optimiser's state: the next training step starts a fresh one
+        if net is None or net.optimizer_config is not self.optimizer or net.state is not state:
+            net = self._engine_cache = Network(self, state, net)
         return net
 
-    def _before_reconfiguration(self: Any) -> None:
-        self._check_thread()
-        self.__dict__.pop("_engine_cache", None)  # the engine caches the loss: the next call rebuilds it
-
-    def _fit(self: Any, *args: Any) -> Any:
-        # The calling thread owns the model for the whole fit: other threads are refused, even
-        # between the engine's checkpoints, while this thread's callbacks may still predict.
-        net = self._engine()
-        previous = net.claim()
-        try:
-            return super()._fit(*args)  # type: ignore[misc]
-        finally:
-            net.release(previous)
-
     def _training_engine(self: Any) -> Network:
-        """The cached network with the optimiser's current settings (read once per epoch or step)."""
+        """The network with the current optimiser's state (created if missing) and settings (read
+        once per epoch or step)."""
+        self.prepare_optimizer_state()
         net = self._engine()
         if net.settings_version != self.optimizer._version:
             net.read_settings(self.optimizer)
         return net
 
+    def _fit(self: Any, *args: Any) -> Any:
+        # The calling thread owns the model for the whole fit: other threads are refused, even
+        # between the engine's checkpoints, while this thread's callbacks may still predict.
+        # A network rebuilt during the fit (a callback replaced the optimiser) inherits the owner.
+        net = self._training_engine()
+        previous = net.claim()
+        try:
+            return super()._fit(*args)  # type: ignore[misc]
+        finally:
+            net.release(previous)
+            current = self.__dict__.get("_engine_cache")
+            if current is not None and current is not net:
+                current.release(previous)
+
+    def _before_reconfiguration(self: Any) -> None:
+        self._check_thread()
+        self.__dict__.pop("_engine_cache", None)  # the engine caches the loss: the next call rebuilds it
+
     def _claim_layers(self: Any) -> None:
-        self._engine().claim_layers()
+        claim_layers(self.layers)
 
     def _release_layers(self: Any) -> None:
-        self._engine().release_layers()
+        release_layers(self.layers)
 
     # Calls that read or write the whole model are refused while another thread trains it
     # (a model that never had an engine was never trained or run by one).
@@ -112,11 +122,14 @@ class EngineMixin:
         return {"loss": loss_sum / m, self.metric: metric_sum / metric_count}
 
     def _train_step(self: Any, X: np.ndarray, Y: np.ndarray) -> float:
+        before = self._optimizer_state
         net = self._training_engine()
         stretch = _train.train(
             net, X, Y, order=None, batch_size=X.shape[0], first=0, last=1, step=self.steps, seconds=math.inf
         )
         if stretch.failed_loss is not None:
+            if self._optimizer_state is not before:  # created for this step, as the reference would not
+                self.set_optimizer_state(before)
             raise FloatingPointError(f"train_step: the loss is {stretch.failed_loss}; the model was left unchanged")
         self.count_steps(stretch.steps)
         return stretch.loss_sum / X.shape[0]

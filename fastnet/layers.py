@@ -49,8 +49,8 @@ class Dense:
     n_in, n_out:
         Input and output widths; ``W`` is ``(n_in, n_out)`` and ``b`` is ``(n_out,)``.
     activation:
-        ``"identity"``, ``"relu"``, ``"leaky_relu"``, ``"tanh"``, ``"sigmoid"`` or
-        ``"softmax"`` (last layer only), or the matching class such as ``fastnet.ReLU``.
+        ``"identity"``, ``"relu"``, ``"leaky_relu"``, ``"tanh"``, ``"sigmoid"``, ``"exp"``,
+        ``"gelu"`` or ``"softmax"`` (last layer only), or the matching class such as ``fastnet.ReLU``.
     init:
         ``"he"`` (default), ``"xavier"``/``"glorot"`` or ``"lecun"``; weights are drawn in
         float64 from ``numpy.random.default_rng(seed)`` and cast; biases start at zero.

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, TextIO
 
 import numpy as np
 
-from fastnet.checks import OVERFLOW_MESSAGE, as_matrix, as_targets, check_int
+from fastnet.checks import OVERFLOW_MESSAGE, as_matrix, as_targets, check_int, check_pair
 from fastnet.interrupts import deferred_interrupts
 from fastnet.layers import Dense, Forward, check_layer_stack, check_seed, claim_layers, release_layers
 from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_sums
@@ -80,7 +80,7 @@ class Sequential(OptimizerStateOwner):
         name = loss_name(value)
         last = self.layers[-1]
         check_pairing(name, last.activation, last.n_out)
-        if self.__dict__.get("_fitting"):
+        if self.__dict__.get("_fitting", 0):
             raise RuntimeError("loss cannot change during fit (a callback assigned it); assign it between fit calls")
         self._before_reconfiguration()
         self._loss = name
@@ -88,11 +88,11 @@ class Sequential(OptimizerStateOwner):
     def _before_reconfiguration(self) -> None:
         """Hook run before the loss changes (the compiled backend drops its cached engine)."""
 
-
     # Copies and pickles: every array is copied, the compiled engine's cache is rebuilt on use.
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_engine_cache", None)
+        state.pop("_fitting", None)  # a copy is not being fit
         return state
 
     def __copy__(self) -> Sequential:
@@ -276,12 +276,8 @@ class Sequential(OptimizerStateOwner):
     def _check_validation(self, validation_data: Any) -> tuple[np.ndarray, np.ndarray] | None:
         if validation_data is None:
             return None
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            what = type(validation_data).__name__
-            if isinstance(validation_data, (tuple, list)):
-                what = f"a {what} of {len(validation_data)} item{'s' if len(validation_data) != 1 else ''}"
-            raise TypeError(f"validation_data must be a tuple (X_val, Y_val), got {what}")
-        return self._check_XY(*validation_data, names=("validation_data[0]", "validation_data[1]"))
+        X_val, Y_val = check_pair(validation_data, "validation_data", "(X_val, Y_val)")
+        return self._check_XY(X_val, Y_val, names=("validation_data[0]", "validation_data[1]"))
 
     def _fit(
         self,
@@ -302,7 +298,7 @@ class Sequential(OptimizerStateOwner):
         progress = Progress(verbose, epochs, n_batches)
         self.prepare_optimizer_state()
         self._claim_layers()
-        self._fitting = True  # the loss setter refuses to change the loss under a running fit
+        self._fitting = self.__dict__.get("_fitting", 0) + 1  # fits running (a callback may fit again)
         try:
             call_hook(callbacks, "on_train_begin", self)
             with deferred_interrupts() as interrupt:
@@ -330,7 +326,7 @@ class Sequential(OptimizerStateOwner):
                     if call_hook(callbacks, "on_epoch_end", epoch, logs):
                         break
         finally:
-            self._fitting = False
+            self._fitting -= 1
             self._release_layers()
             progress.close()
         call_hook(callbacks, "on_train_end", self)

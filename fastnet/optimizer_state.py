@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from fastnet._codes import OPTIMIZER_SLOTS
+
 
 @dataclass
 class OptimizerState:
@@ -30,6 +32,29 @@ class OptimizerState:
     def copy(self) -> OptimizerState:
         """A deep copy (the arrays too)."""
         return OptimizerState(self.kind, [{k: v.copy() for k, v in s.items()} for s in self.slots], self.step)
+
+
+def check_state(state: Any, params: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """TypeError/ValueError unless ``state`` fits ``params`` (see ``set_optimizer_state``)."""
+    if not isinstance(state, OptimizerState):
+        raise TypeError(f"state must be an OptimizerState or None, got {type(state).__name__}")
+    if state.kind not in OPTIMIZER_SLOTS:
+        raise ValueError(f"optimizer state kind must be one of {list(OPTIMIZER_SLOTS)}, got {state.kind!r}")
+    if isinstance(state.step, bool) or not isinstance(state.step, int) or state.step < 0:
+        raise ValueError(f"optimizer state step must be an integer >= 0, got {state.step!r}")
+    if len(state.slots) != len(params):
+        raise ValueError(f"optimizer state has {len(state.slots)} slot sets, expected {len(params)}")
+    names = set(OPTIMIZER_SLOTS[state.kind])
+    for i, (slots, (param, _)) in enumerate(zip(state.slots, params)):
+        if not isinstance(slots, dict) or set(slots) != names:
+            raise ValueError(f"optimizer state slots[{i}] must hold exactly {sorted(names)} for {state.kind}")
+        for name, array in slots.items():
+            if not isinstance(array, np.ndarray) or array.shape != param.shape or array.dtype != param.dtype \
+                    or not array.flags.c_contiguous or not array.flags.writeable:
+                raise ValueError(
+                    f"optimizer state slots[{i}][{name!r}] must be a writeable C-contiguous {param.dtype} array "
+                    f"of shape {param.shape}"
+                )
 
 
 class OptimizerStateOwner:
@@ -62,14 +87,11 @@ class OptimizerStateOwner:
         return state
 
     def set_optimizer_state(self, state: OptimizerState | None) -> None:
-        """Replace the optimiser state (None forgets it); ValueError unless it fits the parameters."""
+        """Replace the optimiser state (None forgets it); TypeError/ValueError unless it is an
+        ``OptimizerState`` of a known kind with exactly that kind's slots, each a C-contiguous array
+        of its parameter's shape and dtype, and a step count that is an integer >= 0."""
         if state is not None:
-            params = self._parameters()
-            if len(state.slots) != len(params):
-                raise ValueError(f"optimizer state has {len(state.slots)} slot sets, expected {len(params)}")
-            for slots, (param, _) in zip(state.slots, params):
-                if any(a.shape != param.shape or a.dtype != param.dtype for a in slots.values()):
-                    raise ValueError("optimizer state arrays must match their parameters' shapes and dtype")
+            check_state(state, self._parameters())
         self._optimizer_state = state
 
     def count_steps(self, steps: int) -> None:

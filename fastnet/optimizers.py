@@ -116,7 +116,6 @@ class Adam(_Settings):
         ops.adam_update(w, g, state["m"], state["v"], t, self.learning_rate, self.beta1, self.beta2, self.eps)
 
 
-
 OPTIMIZERS = {cls.kind: cls for cls in (SGD, Adam)}
 Optimizer = SGD | Adam
 

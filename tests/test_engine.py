@@ -19,8 +19,10 @@ from helpers import TRAINING_TOL, assert_close, digits_data, digits_like, same_w
 def run(model, X, Y, first=0, last=None, batch_size=16, order=None, step=None, seconds=math.inf):
     last = -(-X.shape[0] // batch_size) if last is None else last
     step = model.steps if step is None else step
-    return _train.train(model._engine(), X, Y, order=order, batch_size=batch_size, first=first, last=last, step=step,
-                        seconds=seconds)
+    net = model._training_engine()
+    return _train.train(
+        net, X, Y, order=order, batch_size=batch_size, first=first, last=last, step=step, seconds=seconds
+    )
 
 
 def test_a_stretch_reports_what_it_ran():
@@ -103,3 +105,14 @@ def test_engine_follows_an_optimizer_change_like_the_reference():
     for got, want in zip(*(model.get_weights() for model in models)):
         assert_close(got, want, TRAINING_TOL[np.float64])
     assert models[0].steps == models[1].steps
+
+
+def test_a_network_built_for_inference_refuses_to_train():
+    X, Y = digits_data(16)
+    model = digits_like(fastnet, fastnet.Adam())
+    model.predict(X)  # predict builds the network without creating an optimiser state
+    assert model.optimizer_state is None
+    with pytest.raises(RuntimeError, match="built for inference"):
+        _train.train(model._engine(), X, Y, order=None, batch_size=16, first=0, last=1, step=0, seconds=math.inf)
+    model.train_step(X, Y)  # the model itself trains (and now has a state)
+    assert model.optimizer_state is not None and model.steps == 1

@@ -123,3 +123,39 @@ def test_history_survives_an_interrupted_fit(fn):
     with pytest.raises(KeyboardInterrupt):
         model.fit(X, Y, epochs=10, batch_size=8, verbose=0, callbacks=[Interrupt()])
     assert model.history.epoch == [0, 1, 2] and len(model.history.history["loss"]) == 3
+
+
+@pytest.mark.parametrize("fn", BACKENDS, ids=BACKEND_IDS)
+def test_a_copy_made_during_fit_is_not_fitting(fn):
+    import copy
+
+    X, Y = data()
+    model, copies = regression_model(fn), []
+
+    class KeepBest(fn.Callback):
+        def on_epoch_end(self, epoch, logs):
+            copies.append(copy.deepcopy(model))
+
+    model.fit(X, Y, epochs=2, verbose=0, callbacks=[KeepBest()])
+    copies[0].loss = "binary_cross_entropy"  # a copy taken mid-fit is not under a fit
+    assert copies[0].loss == "binary_cross_entropy"
+
+
+@pytest.mark.parametrize("fn", BACKENDS, ids=BACKEND_IDS)
+def test_a_fit_inside_a_callback_keeps_the_outer_fit_protected(fn):
+    X, Y = data()
+    model = regression_model(fn)
+    attempts = []
+
+    class Nested(fn.Callback):
+        def on_epoch_end(self, epoch, logs):
+            if epoch == 0:
+                model.fit(X, Y, epochs=1, verbose=0)  # a fit inside the fit, same thread
+                try:
+                    model.loss = "binary_cross_entropy"
+                except RuntimeError as exc:
+                    attempts.append(str(exc))
+
+    model.fit(X, Y, epochs=2, verbose=0, callbacks=[Nested()])
+    assert attempts and "loss cannot change during fit" in attempts[0]
+    model.loss = "binary_cross_entropy"

@@ -90,13 +90,25 @@ def test_a_state_set_from_another_model_continues_its_training(fn):
 
 def bad_states(model):
     state = model.optimizer_state
+    slot = r"must be a writeable C-contiguous float64 array of shape"
     yield "count", OptimizerState(state.kind, state.slots[:3], 2), r"has 3 slot sets, expected 4"
     shape = state.copy()
-    shape.slots[0]["m"] = shape.slots[0]["m"].T
-    yield "shape", shape, r"must match their parameters' shapes and dtype"
+    shape.slots[0]["m"] = shape.slots[0]["m"].reshape(-1)
+    yield "shape", shape, slot
     dtype = state.copy()
     dtype.slots[3]["v"] = dtype.slots[3]["v"].astype(np.float32)
-    yield "dtype", dtype, r"must match their parameters' shapes and dtype"
+    yield "dtype", dtype, r"slots\[3\]\['v'\] must be a writeable C-contiguous float64"
+    fortran = state.copy()
+    fortran.slots[0]["m"] = np.asfortranarray(np.zeros(fortran.slots[0]["m"].shape[::-1]).T)
+    yield "Fortran order", fortran, slot
+    missing = state.copy()
+    del missing.slots[1]["v"]
+    yield "a missing slot", missing, r"slots\[1\] must hold exactly \['m', 'v'\] for Adam"
+    extra = state.copy()
+    extra.slots[2]["velocity"] = extra.slots[2]["m"].copy()
+    yield "an extra slot", extra, r"slots\[2\] must hold exactly"
+    yield "an unknown kind", OptimizerState("RMSprop", state.copy().slots, 1), r"kind must be one of \['SGD', 'Adam'\]"
+    yield "a negative step", OptimizerState("Adam", state.copy().slots, -1), r"step must be an integer >= 0"
 
 
 def test_a_state_that_does_not_fit_is_refused(fn):
@@ -104,6 +116,8 @@ def test_a_state_that_does_not_fit_is_refused(fn):
     X, Y = regression_data()
     model.train_step(X, Y)
     state, before, weights = model.optimizer_state, slot_bytes(model.optimizer_state), model.get_weights()
+    with pytest.raises(TypeError, match="state must be an OptimizerState or None"):
+        model.set_optimizer_state(state.slots)
     for what, bad, match in bad_states(model):
         with pytest.raises(ValueError, match=match):
             model.set_optimizer_state(bad)
@@ -169,3 +183,27 @@ def test_another_kind_of_optimizer_starts_a_fresh_state(fn):
     with pytest.raises(TypeError, match="optimizer must be"):
         model.optimizer = "adam"
     assert model.optimizer == fn.Adam(0.005)
+
+
+def test_predict_and_evaluate_leave_the_optimizer_state_alone(fn):
+    X, Y = regression_data()
+    model = mse_model(fn, fn.Adam(0.01))
+    model.predict(X)
+    model.evaluate(X, Y)
+    assert model.optimizer_state is None  # inference creates no state
+    model.train_step(X, Y)
+    adam = model.optimizer_state
+    model.optimizer = fn.SGD(0.1)  # another kind: its state starts at the next training step
+    model.predict(X)
+    assert model.optimizer_state is adam and model.steps == 1  # still Adam's, untouched by predict
+    model.train_step(X, Y)
+    assert model.optimizer_state.kind == "SGD" and model.steps == 1
+
+
+def test_a_rejected_train_step_creates_no_state(fn):
+    X, Y = regression_data()
+    model = mse_model(fn, fn.SGD(0.1))
+    model.layers[1].b[...] = 1e300  # the squared error overflows
+    with pytest.raises(FloatingPointError, match="the model was left unchanged"):
+        model.train_step(X, Y)
+    assert model.optimizer_state is None and model.steps == 0

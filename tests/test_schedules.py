@@ -78,7 +78,7 @@ def test_reduce_lr_on_plateau(fn):
     X, Y = data()
     m = model(fn, fn.SGD(0.1))
     # min_delta so large that nothing counts as an improvement after the first epoch
-    plateau = fn.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=1e9, cooldown=1, min_lr=0.02)
+    plateau = fn.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=2, min_delta=1e9, cooldown=1, min_lr=0.02)
     rates = []
 
     class Record(fn.Callback):

@@ -128,3 +128,29 @@ def test_a_layer_shared_by_two_models_is_trained_by_one_thread_at_a_time(backend
     assert all("being trained by another thread" in e for e in errors), errors
     second.train_step(X[:8], Y[:8])  # free again once the first fit is over
     first.train_step(X[:8], Y[:8])
+
+
+def test_the_fitting_thread_keeps_the_model_when_a_callback_replaces_the_optimizer():
+    model, X, Y = model_and_data(5)
+    outcomes = []
+
+    class Swap:
+        def on_epoch_end(self, epoch, logs):
+            if epoch == 0:
+                model.optimizer = fastnet.SGD(0.01)  # a new network is built for the rest of the fit
+            else:
+                thread = threading.Thread(target=lambda: outcomes.append(attempt()))
+                thread.start()
+                thread.join()
+
+    def attempt():
+        try:
+            model.predict(X[:2])
+        except RuntimeError as exc:
+            return str(exc)
+        return "not refused"
+
+    model.fit(X, Y, epochs=2, batch_size=64, verbose=0, callbacks=[Swap()])
+    assert outcomes and "in use by another thread" in outcomes[0]
+    threading.Thread(target=lambda: outcomes.append(attempt())).run()  # free again after the fit
+    assert outcomes[-1] == "not refused"

@@ -16,3 +16,7 @@ NN = _api.NN
 load = _api.load
 
 __all__ = [*_shared, "Dense", "Sequential", "NN", "load", "ops"]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)  # the public names, not the binding helpers
