@@ -11,10 +11,13 @@ flush-to-zero for the whole process); CPU-specific paths are chosen at run time.
 
 import os
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 SANITIZE = os.environ.get("FASTNET_SANITIZE", "")  # "1": address + undefined, "thread": thread
 DEBUG = SANITIZE or os.environ.get("FASTNET_DEBUG", "") == "1"
@@ -33,7 +36,8 @@ if sys.platform == "win32":
 elif DEBUG:
     compile_args, link_args = ["-O0", "-g", "-fno-omit-frame-pointer"], []
 else:
-    compile_args, link_args = ["-O3", "-fno-math-errno"], []
+    # -g0: no debug info (Python's own flags bring -g): a 4x smaller wheel and a faster build
+    compile_args, link_args = ["-O3", "-fno-math-errno", "-g0"], []
 if SANITIZE == "thread":
     compile_args += ["-fsanitize=thread"]
     link_args += ["-fsanitize=thread"]
@@ -92,7 +96,44 @@ extensions = [
     extension("fastnet._predict", ["fastnet/_predict.pyx"]),
 ]
 
+
+class parallel_build_ext(build_ext):
+    """build_ext running up to `-j N` compiler processes at once (default: one per core) over the
+    object files of all extensions together; setuptools alone parallelises whole extensions, so
+    _cpu's csrc files would still compile one after another. As in setuptools, an extension is
+    rebuilt only when one of its sources or headers is newer than it (see `build_ext --inplace`)."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None or self.parallel is True:  # no -j given: every core
+            self.parallel = os.cpu_count() or 1
+
+    def build_extensions(self):
+        compiler = self.compiler
+        if self.parallel > 1 and compiler.compiler_type == "unix":
+            slots = threading.BoundedSemaphore(self.parallel)
+
+            def compile_parallel(sources, output_dir=None, macros=None, include_dirs=None, debug=False,
+                                 extra_preargs=None, extra_postargs=None, depends=None):
+                # CCompiler.compile, with the per-object _compile calls run in threads
+                macros, objects, extra_postargs, pp_opts, build = compiler._setup_compile(
+                    output_dir, macros, include_dirs, sources, depends, extra_postargs)
+                cc_args = compiler._get_cc_args(pp_opts, debug, extra_preargs)
+
+                def one(obj):
+                    with slots:
+                        compiler._compile(obj, *build[obj], cc_args, extra_postargs, pp_opts)
+
+                with ThreadPoolExecutor(max(1, len(build))) as pool:
+                    list(pool.map(one, [obj for obj in objects if obj in build]))
+                return objects
+
+            compiler.compile = compile_parallel
+        super().build_extensions()
+
+
 setup(
+    cmdclass={"build_ext": parallel_build_ext},
     ext_modules=cythonize(
         extensions,
         compiler_directives=directives,
