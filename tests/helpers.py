@@ -1,4 +1,4 @@
-"""Shared test helpers: the two backends, DESIGN.md's normwise comparison, peers, and the small
+"""Shared test helpers: the two backends, docs/design.md's normwise comparison, peers, and the small
 models and data sets several test files train."""
 
 from __future__ import annotations

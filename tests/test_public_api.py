@@ -1,4 +1,4 @@
-"""The public API: the names each backend exports, the signatures DESIGN.md gives them, and the boundary
+"""The public API: the names each backend exports, the signatures docs/design.md gives them, and the boundary
 between the two backends (shared objects, per-backend classes, the reference loading nothing compiled)."""
 
 from __future__ import annotations
