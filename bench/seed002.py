@@ -1,4 +1,4 @@
-"""Seed 002's plain NumPy network, copied faithfully from the blog post (``shared/seeds/002_73463d3519cbb4f6.txt``).
+"""Seed 002's plain NumPy network, copied faithfully from the blog post this project grew from.
 
 It is the baseline users compare with, quirks included: the MSE gradient omits
 ``1/(m·k)`` for the weights (the biases use the batch mean), the output

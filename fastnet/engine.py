@@ -17,7 +17,8 @@ import numpy as np
 from fastnet import _predict, _train
 from fastnet._network import Network, claim_layers, release_layers
 from fastnet.checks import OVERFLOW_MESSAGE, as_real_array, check_finite
-from fastnet.model import PREDICT_CHUNK_ROWS, NonFiniteLoss, Sequential
+from fastnet.model import PREDICT_CHUNK_ROWS, Sequential
+from fastnet.training import NonFiniteLoss, rejected_step
 
 CHECKPOINT_SECONDS = 0.05  # return to Python this often during an epoch
 
@@ -29,9 +30,7 @@ class EngineMixin:
         """The cached network, rebuilt when the optimiser, its state or the loss was replaced. It
         takes the state as it is (predict never creates one); training asks ``_training_engine``."""
         net = self.__dict__.get("_engine_cache")
-        state = self._optimizer_state
-        if state is not None and state.kind != self.optimizer.kind:
-            state = None  # a replaced optimiser's state: the next training step starts a fresh one
+        state = self.current_optimizer_state()
         if net is None or net.optimizer_config is not self.optimizer or net.state is not state:
             net = self._engine_cache = Network(self, state, net)
         return net
@@ -130,7 +129,7 @@ class EngineMixin:
         if stretch.failed_loss is not None:
             if self._optimizer_state is not before:  # created for this step, as the reference would not
                 self.set_optimizer_state(before)
-            raise FloatingPointError(f"train_step: the loss is {stretch.failed_loss}; the model was left unchanged")
+            raise rejected_step(stretch.failed_loss)
         self.count_steps(stretch.steps)
         return stretch.loss_sum / X.shape[0]
 

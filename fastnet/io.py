@@ -38,9 +38,7 @@ def model_arrays(model: Any) -> dict[str, np.ndarray]:
     for i, (param, _) in enumerate(model._parameters()):
         arrays[f"param_{i}"] = param
     # state of another optimiser kind (the optimizer was replaced since) restarts on the next fit
-    state = model.optimizer_state
-    if state is not None and state.kind != model.optimizer.kind:
-        state = None
+    state = model.current_optimizer_state()
     for i, slots in enumerate(state.slots if state is not None else []):
         for slot, array in slots.items():
             arrays[f"state_{i}_{slot}"] = array

@@ -17,17 +17,9 @@ from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_
 from fastnet.optimizer_state import OptimizerState, OptimizerStateOwner
 from fastnet.optimizers import Optimizer, check_optimizer
 from fastnet.progress import Progress, summary_text
-from fastnet.training import History, call_hook, check_callbacks, check_monitors
+from fastnet.training import History, NonFiniteLoss, call_hook, check_callbacks, check_monitors, rejected_step
 
 PREDICT_CHUNK_ROWS = 8192  # predict/evaluate work on bounded slices of huge inputs
-
-
-class NonFiniteLoss(Exception):
-    """Raised by an epoch loop at the batch (1-based) where training stopped being finite."""
-
-    def __init__(self, batch: int, value: float, what: str = "the training loss") -> None:
-        super().__init__(batch, value, what)
-        self.batch, self.value, self.what = batch, value, what
 
 
 class Sequential(OptimizerStateOwner):
@@ -228,7 +220,7 @@ class Sequential(OptimizerStateOwner):
         finally:
             self._release_layers()
         if not math.isfinite(loss):
-            raise FloatingPointError(f"train_step: the loss is {loss}; the model was left unchanged")
+            raise rejected_step(loss)
         return loss
 
     # A layer shared by two models is trained by one thread at a time (the compiled backend

@@ -77,13 +77,18 @@ class OptimizerStateOwner:
         """Optimiser steps taken by the current optimiser state (0 without one)."""
         return 0 if self._optimizer_state is None else self._optimizer_state.step
 
+    def current_optimizer_state(self) -> OptimizerState | None:
+        """The state if it belongs to the current optimiser's kind, else None (a replaced optimiser's
+        state is neither saved nor trained on: the next step starts a fresh one)."""
+        state = self._optimizer_state
+        return state if state is not None and state.kind == self.optimizer.kind else None
+
     def prepare_optimizer_state(self) -> OptimizerState:
         """The state of the current optimiser, created (zeros, step 0) when missing or of another kind."""
-        kind = self.optimizer.kind
-        state = self._optimizer_state
-        if state is None or state.kind != kind:
+        state = self.current_optimizer_state()
+        if state is None:
             slots = [{slot: np.zeros_like(p) for slot in self.optimizer.slots} for p, _ in self._parameters()]
-            state = self._optimizer_state = OptimizerState(kind, slots)
+            state = self._optimizer_state = OptimizerState(self.optimizer.kind, slots)
         return state
 
     def set_optimizer_state(self, state: OptimizerState | None) -> None:

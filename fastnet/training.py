@@ -1,5 +1,5 @@
-"""What ``fit`` reports and who it reports to: History, the callback protocol and its checks
-(the callbacks themselves are in fastnet/callbacks.py)."""
+"""What ``fit`` reports and who it reports to: History, the errors of a non-finite loss, the
+callback protocol and its checks (the callbacks themselves are in fastnet/callbacks.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,19 @@ class History:
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+def rejected_step(loss: float) -> FloatingPointError:
+    """The error of a train_step whose loss is not finite (both backends)."""
+    return FloatingPointError(f"train_step: the loss is {loss}; the model was left unchanged")
+
+
+class NonFiniteLoss(Exception):
+    """Raised by an epoch loop at the batch (1-based) where training stopped being finite."""
+
+    def __init__(self, batch: int, value: float, what: str = "the training loss") -> None:
+        super().__init__(batch, value, what)
+        self.batch, self.value, self.what = batch, value, what
 
 
 class Callback:
