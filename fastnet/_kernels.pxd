@@ -14,13 +14,17 @@ cdef void backward(const floating *X, const floating *W, const floating *dZ, dou
 # dX (unless NULL) and db from the old W; W −= lr·(Xᵀ @ dZ + l2·W); b −= lr·db. dW is not formed.
 cdef void backward_sgd(const floating *X, floating *W, floating *b, const floating *dZ, double l2, double lr,
                        floating *db, floating *dX, Py_ssize_t m, Py_ssize_t n_in, Py_ssize_t n_out) noexcept nogil
-# Data loss of A (k outputs per row) against targets and its gradient into dOut: dA for mse, the
-# fused dZ for the cross-entropies. Targets are rows Y, or class ids (ids != NULL, cross-entropy).
+# Σ w over m rows (m when w is NULL: every row weighs 1), accumulated in double.
+cdef double weight_sum(const floating *w, Py_ssize_t m) noexcept nogil
+# Data loss of A (k outputs per row) against targets, Σ wᵢ·lossᵢ / Σ wᵢ (w NULL: the mean over
+# rows), and its gradient into dOut: dA for mse, the fused dZ for the cross-entropies. Targets are
+# rows Y, or class ids (ids != NULL, cross-entropy). Weights summing to 0: loss 0, dOut all 0.
 cdef double loss_grad(int loss, const floating *Z, const floating *A, const floating *Y, const Py_ssize_t *ids,
-                      floating *dOut, Py_ssize_t m, Py_ssize_t k) noexcept nogil
-# Sum of a batch's metric (fastnet/_codes.py METRICS), as fastnet.losses.metric_sums counts it.
+                      const floating *w, floating *dOut, Py_ssize_t m, Py_ssize_t k) noexcept nogil
+# Σ wᵢ·(row i's metric sum) over a batch (fastnet/_codes.py METRICS), as fastnet.losses.metric_sums
+# counts it; w NULL weighs every row 1.
 cdef double metric_sum(int metric, const floating *A, const floating *Y, const Py_ssize_t *ids,
-                       Py_ssize_t m, Py_ssize_t k) noexcept nogil
+                       const floating *w, Py_ssize_t m, Py_ssize_t k) noexcept nogil
 # v ← μ·v + g; w −= lr·v, or lr·(g + μ·v) with Nesterov; plain w −= lr·g when μ = 0 (v unused).
 cdef void sgd(floating *w, const floating *g, floating *v, Py_ssize_t n, double lr, double momentum,
               bint nesterov) noexcept nogil

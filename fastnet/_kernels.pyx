@@ -3,7 +3,7 @@
 from libc.math cimport fabs, pow
 
 from fastnet cimport _cpu as cpu
-from fastnet._types cimport (FN_LOSS_CROSS_ENTROPY, FN_LOSS_MSE, FN_METRIC_ARGMAX_ACCURACY, FN_METRIC_MAE,
+from fastnet._types cimport (FN_LOSS_BINARY_CROSS_ENTROPY, FN_LOSS_CROSS_ENTROPY, FN_LOSS_MSE, FN_METRIC_ARGMAX_ACCURACY, FN_METRIC_MAE,
                              floating, typed_log, typed_log1p, typed_sqrt)
 
 
@@ -76,53 +76,76 @@ cdef inline floating row_log_sum_exp(const floating *z, floating *scratch, Py_ss
     return top + typed_log(total)
 
 
-cdef double cross_entropy(const floating *Z, const floating *A, const floating *Y, const Py_ssize_t *ids,
-                          floating *dOut, Py_ssize_t m, Py_ssize_t k) noexcept nogil:
-    """Softmax cross-entropy −(1/m) Σ Y log P and dZ = (P − Y)/m; Y is onehot(ids) when ids != NULL."""
-    cdef Py_ssize_t i, j, row
+cdef double weight_sum(const floating *w, Py_ssize_t m) noexcept nogil:
+    cdef Py_ssize_t i
     cdef double total = 0
-    cdef floating scale = <floating> m, lse
+    if w == NULL:
+        return m
     for i in range(m):
-        row = i * k
-        lse = row_log_sum_exp(Z + row, dOut + row, k)  # dOut is the exps' scratch until overwritten
-        if ids != NULL:
-            total += lse - Z[row + ids[i]]
-            for j in range(row, row + k):
-                dOut[j] = A[j] / scale
-            dOut[row + ids[i]] = (A[row + ids[i]] - 1) / scale
-        else:
-            for j in range(row, row + k):
-                total += Y[j] * (lse - Z[j])
-                dOut[j] = (A[j] - Y[j]) / scale
-    return total / m
+        total += w[i]
+    return total
+
+
+cdef inline double cross_entropy_row(const floating *z, const floating *a, const floating *y, Py_ssize_t id_,
+                                     floating *d, floating share, Py_ssize_t k) noexcept nogil:
+    """One row's −Σ y log p, writing share·(p − y) to d; y is onehot(id_) when y is NULL."""
+    cdef Py_ssize_t j
+    cdef double total = 0
+    cdef floating lse = row_log_sum_exp(z, d, k)  # d is the exps' scratch until overwritten
+    if y == NULL:
+        for j in range(k):
+            d[j] = a[j] * share
+        d[id_] = (a[id_] - 1) * share
+        return lse - z[id_]
+    for j in range(k):
+        total += y[j] * (lse - z[j])
+        d[j] = (a[j] - y[j]) * share
+    return total
 
 
 cdef double loss_grad(int loss, const floating *Z, const floating *A, const floating *Y, const Py_ssize_t *ids,
-                      floating *dOut, Py_ssize_t m, Py_ssize_t k) noexcept nogil:
-    # The scalar loss is accumulated in double in both dtypes (a reduction, not per-element math).
-    cdef Py_ssize_t i
-    cdef double total = 0
-    cdef floating diff, z, scale
+                      const floating *w, floating *dOut, Py_ssize_t m, Py_ssize_t k) noexcept nogil:
+    # Row i's share of the batch loss is wᵢ/Σw (1/m unweighted), and of its gradient too; per
+    # element, 1/k of that for the element means. The scalar loss is accumulated in double in
+    # both dtypes (a reduction, not per-element math).
+    cdef Py_ssize_t i, j, row
+    cdef double total = 0, row_total, wi, wsum = weight_sum(w, m), per_weight
+    cdef floating diff, z, share
     if m == 0 or k == 0:
         return 0
-    if loss == FN_LOSS_MSE:
-        scale = <floating> (2.0 / (m * k))
+    if wsum == 0:  # no sample counts: no loss and no gradient
         for i in range(m * k):
-            diff = A[i] - Y[i]
-            dOut[i] = diff * scale
-            total += diff * diff
-        return total / (m * k)
+            dOut[i] = 0
+        return 0
+    if loss == FN_LOSS_BINARY_CROSS_ENTROPY:
+        for i in range(m * k):
+            dOut[i] = -Z[i] if Z[i] > 0 else Z[i]  # exp(−|z|) cannot overflow
+        cpu.vexp(dOut, dOut, m * k)
+    # a row's gradient share per unit of weight: d(diff²)/dA = 2·diff; element means divide by k
     if loss == FN_LOSS_CROSS_ENTROPY:
-        return cross_entropy(Z, A, Y, ids, dOut, m, k)
-    scale = <floating> (m * k)  # binary cross-entropy from logits
-    for i in range(m * k):
-        dOut[i] = -Z[i] if Z[i] > 0 else Z[i]  # exp(−|z|) cannot overflow
-    cpu.vexp(dOut, dOut, m * k)
-    for i in range(m * k):
-        z = Z[i]
-        total += (z if z > 0 else 0) - z * Y[i] + typed_log1p(dOut[i])
-        dOut[i] = (A[i] - Y[i]) / scale
-    return total / (m * k)
+        per_weight = 1.0 / wsum
+    else:
+        per_weight = (2.0 if loss == FN_LOSS_MSE else 1.0) / (wsum * k)
+    for i in range(m):
+        wi = 1.0 if w == NULL else w[i]
+        row = i * k
+        row_total = 0
+        share = <floating> (wi * per_weight)
+        if loss == FN_LOSS_MSE:
+            for j in range(row, row + k):
+                diff = A[j] - Y[j]
+                dOut[j] = diff * share
+                row_total += diff * diff
+        elif loss == FN_LOSS_CROSS_ENTROPY:
+            row_total = cross_entropy_row(Z + row, A + row, Y + row if ids == NULL else NULL,
+                                          ids[i] if ids != NULL else 0, dOut + row, share, k)
+        else:  # binary cross-entropy from logits, per element: max(z, 0) − z·y + log1p(exp(−|z|))
+            for j in range(row, row + k):
+                z = Z[j]
+                row_total += (z if z > 0 else 0) - z * Y[j] + typed_log1p(dOut[j])
+                dOut[j] = (A[j] - Y[j]) * share
+        total += row_total if w == NULL else wi * row_total
+    return total / (wsum if loss == FN_LOSS_CROSS_ENTROPY else wsum * k)
 
 
 cdef inline Py_ssize_t row_argmax(const floating *row, Py_ssize_t k) noexcept nogil:
@@ -134,19 +157,21 @@ cdef inline Py_ssize_t row_argmax(const floating *row, Py_ssize_t k) noexcept no
 
 
 cdef double metric_sum(int metric, const floating *A, const floating *Y, const Py_ssize_t *ids,
-                       Py_ssize_t m, Py_ssize_t k) noexcept nogil:
-    cdef Py_ssize_t i, truth
-    cdef double total = 0
-    if metric == FN_METRIC_MAE:
-        for i in range(m * k):
-            total += fabs(A[i] - Y[i])
-    elif metric == FN_METRIC_ARGMAX_ACCURACY:
-        for i in range(m):
+                       const floating *w, Py_ssize_t m, Py_ssize_t k) noexcept nogil:
+    cdef Py_ssize_t i, j, truth
+    cdef double total = 0, row_total
+    for i in range(m):
+        row_total = 0
+        if metric == FN_METRIC_MAE:
+            for j in range(i * k, i * k + k):
+                row_total += fabs(A[j] - Y[j])
+        elif metric == FN_METRIC_ARGMAX_ACCURACY:
             truth = ids[i] if ids != NULL else row_argmax(Y + i * k, k)
-            total += row_argmax(A + i * k, k) == truth
-    else:  # threshold accuracy: both sides of 0.5
-        for i in range(m * k):
-            total += (A[i] > 0.5) == (Y[i] > 0.5)
+            row_total = row_argmax(A + i * k, k) == truth
+        else:  # threshold accuracy: both sides of 0.5
+            for j in range(i * k, i * k + k):
+                row_total += (A[j] > 0.5) == (Y[j] > 0.5)
+        total += row_total if w == NULL else w[i] * row_total
     return total
 
 

@@ -32,12 +32,13 @@ cdef class Network
 
 cdef class Rows:
     """Row buffers for one pass at a time through a network: per layer Z and A (and, for training,
-    dZ and dA, the gathered inputs and targets of a shuffled batch), grown to ``capacity`` rows."""
+    dZ and dA, the gathered inputs, targets and sample weights of a shuffled batch), grown to
+    ``capacity`` rows."""
     cdef Buffer *Z
     cdef Buffer *A
     cdef Buffer *dZ
     cdef Buffer *dA
-    cdef Buffer X, Y
+    cdef Buffer X, Y, weights
     cdef Py_ssize_t *ids
     cdef readonly Py_ssize_t capacity
     cdef readonly Py_ssize_t allocations  # times it grew (tests: constant across steps)

@@ -50,7 +50,8 @@ cdef class Rows:
             raise MemoryError()
         self.arrays = []
         self.row_bytes = net.dtype.itemsize * (2 * widths if not training else 4 * widths + net.layers[0].n_in
-                                               + net.layers[net.n_layers - 1].n_out) + training * sizeof(Py_ssize_t)
+                                               + net.layers[net.n_layers - 1].n_out + 1) \
+            + training * sizeof(Py_ssize_t)
 
     def __dealloc__(self):
         free(self.Z)
@@ -72,7 +73,7 @@ cdef class Rows:
         if self.training:
             extra = [np.empty((rows, net.layers[0].n_in), dtype=net.dtype),
                      np.empty((rows, net.layers[net.n_layers - 1].n_out), dtype=net.dtype),
-                     np.empty(rows, dtype=np.intp)]
+                     np.empty(rows, dtype=np.intp), np.empty(rows, dtype=net.dtype)]
         # nothing below allocates or can fail
         for i in range(net.n_layers):
             buffers = per_layer[i]
@@ -82,6 +83,7 @@ cdef class Rows:
         if self.training:
             self.X, self.Y = buffer_of(extra[0], net.dtype), buffer_of(extra[1], net.dtype)
             self.ids = <Py_ssize_t *> cnp.PyArray_DATA(<cnp.ndarray> extra[2])
+            self.weights = buffer_of(extra[3], net.dtype)
         self.arrays = [per_layer, extra]
         self.capacity = rows
         self.allocations += 1

@@ -161,22 +161,28 @@ cdef int _dense_backward_sgd(const floating[:, ::1] X, floating[:, ::1] W, float
     return 0
 
 
-def loss_grad(loss, Z, A, Y, dOut):
-    """Return the data loss; write dA (mse) or the fused dZ (cross-entropies) into dOut.
+def loss_grad(loss, Z, A, Y, dOut, weights=None):
+    """Return the data loss Σ wᵢ·lossᵢ / Σ wᵢ (the mean over rows without ``weights``); write its
+    gradient, dA (mse) or the fused dZ (cross-entropies), into dOut. Weights summing to 0 give 0
+    and a zero gradient.
 
-    For cross_entropy, Y may be class ids of shape (m,) (intp) instead of rows.
+    For cross_entropy, Y may be class ids of shape (m,) (intp) instead of rows; ``weights`` is
+    (m,) in the dtype of Z.
     """
     cdef int code = code_of(LOSS_CODES, loss, "loss")
     rows, ids = (None, Y) if Y.ndim == 1 else (Y, None)
+    if weights is not None and weights.shape != (A.shape[0],):
+        raise ValueError(f"weights must have shape ({A.shape[0]},), got {weights.shape}")
     if is_double(Z):
-        return _loss_grad[double](code, Z, A, rows, ids, dOut)
-    return _loss_grad[float](code, Z, A, rows, ids, dOut)
+        return _loss_grad[double](code, Z, A, rows, ids, weights, dOut)
+    return _loss_grad[float](code, Z, A, rows, ids, weights, dOut)
 
 
 cdef double _loss_grad(int code, const floating[:, ::1] Z, const floating[:, ::1] A, const floating[:, ::1] Y,
-                       const Py_ssize_t[::1] ids, floating[:, ::1] dOut) except? -1:
+                       const Py_ssize_t[::1] ids, const floating[::1] weights, floating[:, ::1] dOut) except? -1:
     cdef Py_ssize_t m = A.shape[0], k = A.shape[1], size = m * k
     cdef const floating *y = NULL
+    cdef const floating *w = NULL
     cdef const Py_ssize_t *id_ = NULL
     cdef double value
     if size == 0:
@@ -185,8 +191,10 @@ cdef double _loss_grad(int code, const floating[:, ::1] Z, const floating[:, ::1
         id_ = block(&ids[m - 1], m)
     else:
         y = block(&Y[m - 1, k - 1], size)
+    if weights is not None:
+        w = block(&weights[m - 1], m)
     with nogil:
-        value = kernels.loss_grad(code, block(&Z[m - 1, k - 1], size), block(&A[m - 1, k - 1], size), y, id_,
+        value = kernels.loss_grad(code, block(&Z[m - 1, k - 1], size), block(&A[m - 1, k - 1], size), y, id_, w,
                                   block(&dOut[m - 1, k - 1], size), m, k)
     return value
 

@@ -16,16 +16,18 @@ cnp.import_array()
 
 
 cdef class Stretch:
-    """What one ``train`` call did: batches run, optimiser steps taken, sums for the epoch's logs,
-    and the non-finite loss that stopped it (None when every batch was finite)."""
-    cdef readonly Py_ssize_t batches, steps, metric_count
-    cdef readonly double loss_sum, metric_sum
+    """What one ``train`` call did: batches run, optimiser steps taken, sums for the epoch's logs
+    (each batch's loss times its weight sum, and the weight sums: rows without sample weights;
+    the weighted metric sum and its count), and the non-finite loss that stopped it (None when
+    every batch was finite), and the last batch's loss."""
+    cdef readonly Py_ssize_t batches, steps
+    cdef readonly double loss_sum, weight_sum, metric_sum, metric_count, last_loss
     cdef readonly object failed_loss
 
 
 cdef struct Sums:
-    Py_ssize_t batches, steps, metric_count
-    double loss_sum, metric_sum
+    Py_ssize_t batches, steps
+    double loss_sum, weight_sum, metric_sum, metric_count, last_loss
     bint failed
     double failed_loss
 
@@ -40,50 +42,59 @@ cdef inline void *data(object array):
     return cnp.PyArray_DATA(<cnp.ndarray> array)
 
 
-def train(Network net, X, Y, *, order, Py_ssize_t batch_size, Py_ssize_t first, Py_ssize_t last,
+def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_ssize_t first, Py_ssize_t last,
           long step, double seconds):
     """Train batches ``first .. last-1`` of an epoch over ``(X, Y)`` (validated: C-contiguous, the
-    network's dtype; Y may be class ids), taking rows in ``order`` (an intp permutation, or None for
-    in place); ``step`` is the optimiser steps taken before. Stops early after ``seconds`` or at a
-    non-finite loss (whose batch gets no update). Returns a ``Stretch``."""
+    network's dtype; Y may be class ids) with per-row ``weights`` (None, or any finite values of
+    that dtype and shape (m,)), taking rows in ``order`` (an intp permutation, or None for in
+    place); ``step`` is the optimiser steps taken before. A batch whose weights sum to 0 makes no
+    update. Stops early after ``seconds`` or at a non-finite loss (whose batch gets no update).
+    Returns a ``Stretch``."""
     cdef Sums sums
     cdef Py_ssize_t m = X.shape[0]
     cdef const Py_ssize_t *order_ = NULL if order is None else <Py_ssize_t *> data(order)
     cdef const Py_ssize_t *ids = <Py_ssize_t *> data(Y) if Y.ndim == 1 else NULL
     cdef void *x = data(X)
     cdef void *y = data(Y)
+    cdef void *w = NULL if weights is None else data(weights)
     cdef Rows rows
-    sums.batches = sums.steps = sums.metric_count = 0
-    sums.loss_sum = sums.metric_sum = 0
+    if weights is not None and (weights.shape != (m,) or weights.dtype != net.dtype
+                                or not weights.flags.c_contiguous):
+        raise ValueError(f"weights must be a C-contiguous {net.dtype} array of shape ({m},)")
+    sums.batches = sums.steps = 0
+    sums.loss_sum = sums.weight_sum = sums.metric_sum = sums.metric_count = sums.last_loss = 0
     sums.failed = False
     sums.failed_loss = 0
     rows = net.start_training(min(batch_size, m))
     with nogil:
         if net.is_double:
-            train_batches(net, rows, <double *> x, <double *> y, ids, order_, m, batch_size, first, last, step, seconds,
-                          &sums)
+            train_batches(net, rows, <double *> x, <double *> y, ids, <double *> w, order_, m, batch_size, first,
+                          last, step, seconds, &sums)
         else:
-            train_batches(net, rows, <float *> x, <float *> y, ids, order_, m, batch_size, first, last, step, seconds,
-                          &sums)
+            train_batches(net, rows, <float *> x, <float *> y, ids, <float *> w, order_, m, batch_size, first, last,
+                          step, seconds, &sums)
     net.stop_training()
     cdef Stretch result = Stretch.__new__(Stretch)
-    result.batches, result.steps, result.metric_count = sums.batches, sums.steps, sums.metric_count
-    result.loss_sum, result.metric_sum = sums.loss_sum, sums.metric_sum
+    result.batches, result.steps = sums.batches, sums.steps
+    result.loss_sum, result.weight_sum = sums.loss_sum, sums.weight_sum
+    result.metric_sum, result.metric_count, result.last_loss = sums.metric_sum, sums.metric_count, sums.last_loss
     result.failed_loss = sums.failed_loss if sums.failed else None
     return result
 
 
 cdef void train_batches(Network net, Rows work, const floating *X, const floating *Y, const Py_ssize_t *ids,
-                        const Py_ssize_t *order, Py_ssize_t m, Py_ssize_t batch_size, Py_ssize_t first,
-                        Py_ssize_t last, long step, double seconds, Sums *sums) noexcept nogil:
-    cdef double deadline = seconds_now() + seconds, loss
+                        const floating *weights, const Py_ssize_t *order, Py_ssize_t m, Py_ssize_t batch_size,
+                        Py_ssize_t first, Py_ssize_t last, long step, double seconds, Sums *sums) noexcept nogil:
+    cdef double deadline = seconds_now() + seconds, loss, weight
     cdef Py_ssize_t batch, start, rows, r, n_in = net.layers[0].n_in
     cdef Py_ssize_t k = net.layers[net.n_layers - 1].n_out
     cdef const floating *Xb
     cdef const floating *Yb
     cdef const Py_ssize_t *idb
+    cdef const floating *wb
     cdef floating *X_rows = typed(work.X, X)
     cdef floating *Y_rows = typed(work.Y, X)
+    cdef floating *w_rows = typed(work.weights, X)
     for batch in range(first, last):
         start = batch * batch_size
         rows = min(batch_size, m - start)
@@ -91,6 +102,7 @@ cdef void train_batches(Network net, Rows work, const floating *X, const floatin
             Xb = X + start * n_in
             Yb = Y + start * k
             idb = ids + start if ids != NULL else NULL
+            wb = weights + start if weights != NULL else NULL
         else:
             for r in range(rows):
                 memcpy(X_rows + r * n_in, X + order[start + r] * n_in, n_in * sizeof(floating))
@@ -100,26 +112,34 @@ cdef void train_batches(Network net, Rows work, const floating *X, const floatin
             else:
                 for r in range(rows):
                     memcpy(Y_rows + r * k, Y + order[start + r] * k, k * sizeof(floating))
+            if weights != NULL:
+                for r in range(rows):
+                    w_rows[r] = weights[order[start + r]]
             Xb, Yb = X_rows, Y_rows
             idb = work.ids if ids != NULL else NULL
+            wb = w_rows if weights != NULL else NULL
         forward_rows(net, work, Xb, rows)
-        loss = loss_and_output_gradient(net, work, Yb, idb, rows)
-        sums.metric_sum += kernels.metric_sum(net.metric, typed(work.A[net.n_layers - 1], X), Yb, idb, rows, k)
-        sums.metric_count += rows if net.metric_per_row else rows * k
+        loss = loss_and_output_gradient(net, work, Yb, idb, wb, rows)
+        weight = kernels.weight_sum(wb, rows)
+        sums.metric_sum += kernels.metric_sum(net.metric, typed(work.A[net.n_layers - 1], X), Yb, idb, wb, rows, k)
+        sums.metric_count += weight if net.metric_per_row else weight * k
         sums.batches += 1
+        sums.last_loss = loss
         if not isfinite(loss):
             sums.failed = True
             sums.failed_loss = loss
             return
-        backward_and_update(net, work, Xb, rows, step + sums.steps + 1)
-        sums.steps += 1
-        sums.loss_sum += loss * rows
+        if weight != 0:  # a batch of no weight has no gradient: no step
+            backward_and_update(net, work, Xb, rows, step + sums.steps + 1)
+            sums.steps += 1
+        sums.loss_sum += loss * weight
+        sums.weight_sum += weight
         if seconds_now() > deadline:
             return
 
 
 cdef double loss_and_output_gradient(Network net, Rows work, const floating *Yb, const Py_ssize_t *idb,
-                                     Py_ssize_t rows) noexcept nogil:
+                                     const floating *wb, Py_ssize_t rows) noexcept nogil:
     """The batch's data loss; leaves ∂L/∂Z of the last layer in its dZ rows."""
     cdef int last = net.n_layers - 1
     cdef Layer *out = &net.layers[last]
@@ -129,8 +149,8 @@ cdef double loss_and_output_gradient(Network net, Rows work, const floating *Yb,
     cdef floating *dA = typed(work.dA[last], Yb)
     cdef double loss
     if net.loss_is_fused:  # the loss's gradient is already dZ
-        return kernels.loss_grad(net.loss, Z, A, Yb, idb, dZ, rows, out.n_out)
-    loss = kernels.loss_grad(net.loss, Z, A, Yb, idb, dA, rows, out.n_out)
+        return kernels.loss_grad(net.loss, Z, A, Yb, idb, wb, dZ, rows, out.n_out)
+    loss = kernels.loss_grad(net.loss, Z, A, Yb, idb, wb, dA, rows, out.n_out)
     cpu.act_backward(out.act, Z, A, dA, dZ, rows, out.n_out)
     return loss
 

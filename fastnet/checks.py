@@ -183,3 +183,19 @@ def as_parameter(value: Any, name: str, shape: tuple[int, ...], dtype: np.dtype)
     converted = convert(array, dtype, copy=True)
     check_finite(converted, name, array)
     return converted
+
+
+def as_sample_weight(value: Any, name: str, n_rows: int, dtype: np.dtype) -> np.ndarray:
+    """Per-sample weights ``(n_rows,)``: finite, non-negative, not all zero; a private C-contiguous
+    copy in ``dtype`` (the compiled loop reads it while callbacks run)."""
+    source = as_real_array(value, name)
+    if source.ndim != 1 or source.shape[0] != n_rows:
+        raise ValueError(f"{name} must have shape ({n_rows},) (one weight per sample of X), got shape {source.shape}")
+    weights = convert(source, dtype, copy=True)
+    check_finite(weights, name, source)
+    if n_rows and weights.min() < 0:
+        where = int(np.argmax(weights < 0))
+        raise ValueError(f"{name} must be non-negative, got {weights[where]} at index {where}")
+    if n_rows and not weights.any():
+        raise ValueError(f"{name} must not be all zero (no sample would count)")
+    return weights

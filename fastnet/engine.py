@@ -75,9 +75,9 @@ class EngineMixin:
         if net is not None:
             net.check()
 
-    def evaluate(self: Any, X: Any, Y: Any) -> dict[str, float]:
+    def evaluate(self: Any, X: Any, Y: Any, sample_weight: Any = None, class_weight: Any = None) -> dict[str, float]:
         self._check_thread()
-        return super().evaluate(X, Y)  # type: ignore[misc]
+        return super().evaluate(X, Y, sample_weight, class_weight)  # type: ignore[misc]
 
     def set_weights(self: Any, weights: list[Any]) -> None:
         self._check_thread()
@@ -93,45 +93,45 @@ class EngineMixin:
     save.__doc__ = Sequential.save.__doc__
 
     def _run_epoch(
-        self: Any, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, batch_size: int, epoch: int,
-        progress: Any, interrupt: Any,
+        self: Any, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, order: np.ndarray | None,
+        batch_size: int, epoch: int, progress: Any, interrupt: Any,
     ) -> dict[str, float]:
         net = self._training_engine()
-        m = X.shape[0]
-        n_batches = -(-m // batch_size)
+        n_batches = -(-X.shape[0] // batch_size)
         if order is not None:
             order = np.ascontiguousarray(order, dtype=np.intp)
         done = 0
-        loss_sum = metric_sum = 0.0
-        metric_count = 0
+        loss_sum = weight_total = metric_sum = metric_count = 0.0
         while done < n_batches:
             stretch = _train.train(
-                net, X, Y, order=order, batch_size=batch_size, first=done, last=n_batches, step=self.steps,
-                seconds=CHECKPOINT_SECONDS,
+                net, X, Y, weights=weights, order=order, batch_size=batch_size, first=done, last=n_batches,
+                step=self.steps, seconds=CHECKPOINT_SECONDS,
             )
             self.count_steps(stretch.steps)
             done += stretch.batches
             if stretch.failed_loss is not None:
                 raise NonFiniteLoss(done, stretch.failed_loss)
             loss_sum += stretch.loss_sum
+            weight_total += stretch.weight_sum
             metric_sum += stretch.metric_sum
             metric_count += stretch.metric_count
-            progress.batch_end(epoch, done, loss_sum / min(done * batch_size, m))
+            progress.batch_end(epoch, done, loss_sum / weight_total if weight_total else 0.0)
             interrupt.check()
-        return {"loss": loss_sum / m, self.metric: metric_sum / metric_count}
+        return {"loss": loss_sum / weight_total, self.metric: metric_sum / metric_count}
 
-    def _train_step(self: Any, X: np.ndarray, Y: np.ndarray) -> float:
+    def _train_step(self: Any, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
         before = self._optimizer_state
         net = self._training_engine()
         stretch = _train.train(
-            net, X, Y, order=None, batch_size=X.shape[0], first=0, last=1, step=self.steps, seconds=math.inf
+            net, X, Y, weights=weights, order=None, batch_size=X.shape[0], first=0, last=1, step=self.steps,
+            seconds=math.inf,
         )
         if stretch.failed_loss is not None:
             if self._optimizer_state is not before:  # created for this step, as the reference would not
                 self.set_optimizer_state(before)
             raise rejected_step(stretch.failed_loss)
         self.count_steps(stretch.steps)
-        return stretch.loss_sum / X.shape[0]
+        return stretch.last_loss
 
     def predict(self: Any, X: Any) -> np.ndarray:
         """Outputs of the last layer for ``X`` ``(m, n_in)``; ``(0, k)`` for zero rows.

@@ -68,13 +68,19 @@ def metric_name(loss: str) -> str:
     return METRIC_NAMES[METRIC_OF_LOSS[loss]]
 
 
-def metric_sums(loss: str, A: np.ndarray, Y: np.ndarray) -> tuple[float, int]:
-    """(sum, count) of the metric over a batch, so batches combine exactly (the compiled
-    engine's twin is ``metric_sum`` in fastnet/_kernels.pyx)."""
+def metric_sums(loss: str, A: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float]:
+    """(sum, count) of the metric over a batch, each row counting ``weights[i]`` times (once
+    without weights), so batches combine exactly (the compiled engine's twin is ``metric_sum``
+    in fastnet/_kernels.pyx)."""
     metric = METRIC_OF_LOSS[loss]
     if metric == "mae":
-        return float(np.abs(A - Y).sum()), A.size
-    if metric == "argmax_accuracy":
+        per_row, per_count = np.abs(A - Y).sum(axis=1, dtype=np.float64), A.shape[1]
+    elif metric == "argmax_accuracy":
         truth = Y if Y.ndim == 1 else Y.argmax(axis=1)
-        return float((A.argmax(axis=1) == truth).sum()), A.shape[0]
-    return float(((A > 0.5) == (Y > 0.5)).sum()), A.size
+        per_row, per_count = (A.argmax(axis=1) == truth).astype(np.float64), 1
+    else:
+        per_row, per_count = ((A > 0.5) == (Y > 0.5)).sum(axis=1, dtype=np.float64), A.shape[1]
+    if weights is None:
+        return float(per_row.sum()), float(A.shape[0] * per_count)
+    weights = weights.astype(np.float64)
+    return float(weights @ per_row), float(weights.sum()) * per_count

@@ -18,6 +18,7 @@ from fastnet.optimizer_state import OptimizerState, OptimizerStateOwner
 from fastnet.optimizers import Optimizer, check_optimizer
 from fastnet.progress import Progress, summary_text
 from fastnet.training import History, NonFiniteLoss, call_hook, check_callbacks, check_monitors, rejected_step
+from fastnet.weighting import row_weights, weight_sum
 
 PREDICT_CHUNK_ROWS = 8192  # predict/evaluate work on bounded slices of huge inputs
 
@@ -128,6 +129,13 @@ class Sequential(OptimizerStateOwner):
         X = self._check_X(X, names[0])
         return X, as_targets(Y, names[1], self.loss, X.shape[0], self.layers[-1].n_out, self.dtype)
 
+    def _check_weights(
+        self, Y: np.ndarray, sample_weight: Any, class_weight: Any, names: tuple[str, str] = ("sample_weight",
+                                                                                            "class_weight")
+    ) -> np.ndarray | None:
+        """The rows' weights (None: every row weighs 1) for validated targets Y."""
+        return row_weights(sample_weight, class_weight, Y, self.loss, self.layers[-1].n_out, self.dtype, names)
+
     # ------------------------------------------------------------------ parameters and state
     def _parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(parameter, gradient) pairs in a fixed order: W0, b0, W1, b1, ..."""
@@ -175,17 +183,21 @@ class Sequential(OptimizerStateOwner):
             all_finite = all_finite and finite
         return Z, X, all_finite
 
-    def _data_loss(self, out: Forward, Y: np.ndarray, d_out: np.ndarray | None = None) -> float:
-        """The data loss of a forward's output against Y; its gradient goes to ``d_out`` if given."""
+    def _data_loss(
+        self, out: Forward, Y: np.ndarray, d_out: np.ndarray | None = None, weights: np.ndarray | None = None
+    ) -> float:
+        """The (weighted) data loss of a forward's output against Y; its gradient goes to ``d_out`` if given."""
         Z, A, _ = out
-        return self._ops.loss_grad(self.loss, Z, A, Y, np.empty_like(A) if d_out is None else d_out)
+        return self._ops.loss_grad(self.loss, Z, A, Y, np.empty_like(A) if d_out is None else d_out, weights)
 
-    def _loss_and_gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+    def _loss_and_gradients(
+        self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
         """Forward, loss and backward for one batch: fills every dW/db; returns (data loss, A)."""
         out = self._forward(X)
         A, last = out[1], self.layers[-1]
         d_out = np.empty_like(A)
-        loss = self._data_loss(out, Y, d_out)
+        loss = self._data_loss(out, Y, d_out, weights)
         dZ = d_out if self.loss in FUSED else last._activation_backward(d_out)
         for i in range(len(self.layers) - 1, -1, -1):
             dX = self.layers[i]._backward(dZ, need_dX=i > 0)
@@ -199,24 +211,32 @@ class Sequential(OptimizerStateOwner):
         for (param, grad), slots in zip(self._parameters(), state.slots):
             optimizer.update(self._ops, param, grad, slots, state.step)
 
-    def _train_batch(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer) -> tuple[float, np.ndarray]:
-        """One step of ``optimizer`` (the settings of this epoch); skipped when the loss is not finite."""
-        loss, A = self._loss_and_gradients(X, Y)
-        if math.isfinite(loss):
+    def _train_batch(
+        self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, optimizer: Optimizer
+    ) -> tuple[float, np.ndarray]:
+        """One step of ``optimizer`` (the settings of this epoch); skipped when the loss is not finite
+        or the batch's weights sum to 0."""
+        loss, A = self._loss_and_gradients(X, Y, weights)
+        if math.isfinite(loss) and weight_sum(weights, X.shape[0]) != 0:
             self._apply_update(optimizer)
         return loss, A
 
-    def train_step(self, X: Any, Y: Any) -> float:
+    def train_step(self, X: Any, Y: Any, sample_weight: Any = None, class_weight: Any = None) -> float:
         """One optimiser step on the batch ``(X, Y)``; returns its data loss (before the step).
 
-        Raises FloatingPointError (model unchanged) when the loss is not finite.
+        ``sample_weight`` and ``class_weight`` weigh the rows as in ``fit`` (class weights
+        ``"balanced"`` over this batch). Raises FloatingPointError (model unchanged) when the loss
+        is not finite.
         """
-        return self._train_step(*self._check_XY(X, Y))
+        X, Y = self._check_XY(X, Y)
+        if sample_weight is None and class_weight is None:  # the common call: no weighing to do
+            return self._train_step(X, Y)
+        return self._train_step(X, Y, self._check_weights(Y, sample_weight, class_weight))
 
-    def _train_step(self, X: np.ndarray, Y: np.ndarray) -> float:
+    def _train_step(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
         self._claim_layers()
         try:
-            loss, _ = self._train_batch(X, Y, self.optimizer)
+            loss, _ = self._train_batch(X, Y, weights, self.optimizer)
         finally:
             self._release_layers()
         if not math.isfinite(loss):
@@ -242,16 +262,27 @@ class Sequential(OptimizerStateOwner):
         validation_data: tuple[Any, Any] | None = None,
         verbose: int = 1,
         callbacks: list[Any] | None = None,
+        sample_weight: Any = None,
+        class_weight: Any = None,
     ) -> History:
         """Train for ``epochs`` passes over ``(X, Y)`` in minibatches; returns the History.
 
         Every sample is used each epoch (the last batch may be smaller). ``verbose``: 0 silent,
         1 progress bar on stderr, 2 one line per epoch. Logs hold ``loss``, the metric
-        (``accuracy`` or ``mae``) and, with ``validation_data=(X_val, Y_val)``, their ``val_``
-        versions. A loss that turns NaN/inf raises FloatingPointError and leaves the weights of
-        the end of the last finite epoch; Ctrl-C stops after the current batch.
+        (``accuracy`` or ``mae``) and, with ``validation_data=(X_val, Y_val)`` or
+        ``(X_val, Y_val, sample_weight_val)``, their ``val_`` versions. A loss that turns NaN/inf
+        raises FloatingPointError and leaves the weights of the end of the last finite epoch;
+        Ctrl-C stops after the current batch.
+
+        ``sample_weight`` (one finite weight >= 0 per row, not all zero) makes each batch's loss
+        Σ wᵢ·lossᵢ / Σ wᵢ; a batch whose weights sum to 0 makes no step. ``class_weight``
+        (``{class id: weight}``, absent classes weighing 1, or ``"balanced"``: n_samples /
+        (n_classes · count of the class) over ``Y``) multiplies into it; classes are the class
+        ids of cross-entropy, or 0 and 1 of a one-output binary cross-entropy. The logged loss and
+        metric are weighted the same way.
         """
         X, Y = self._check_XY(X, Y)
+        weights = self._check_weights(Y, sample_weight, class_weight)
         epochs = check_int("epochs", epochs, minimum=0)
         batch_size = check_int("batch_size", batch_size)
         if not isinstance(shuffle, (bool, np.bool_)):
@@ -263,22 +294,27 @@ class Sequential(OptimizerStateOwner):
         keys = {"loss", self.metric}
         check_monitors(callbacks, keys | {f"val_{key}" for key in keys} if validation is not None else keys)
         batch_size = min(batch_size, X.shape[0])  # a batch never exceeds the data
-        return self._fit(X, Y, epochs, batch_size, bool(shuffle), validation, verbose, callbacks, self._rng)
+        return self._fit(X, Y, weights, epochs, batch_size, bool(shuffle), validation, verbose, callbacks, self._rng)
 
-    def _check_validation(self, validation_data: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    def _check_validation(self, validation_data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         if validation_data is None:
             return None
-        X_val, Y_val = check_pair(validation_data, "validation_data", "(X_val, Y_val)")
-        return self._check_XY(X_val, Y_val, names=("validation_data[0]", "validation_data[1]"))
+        weights = None
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) == 3:
+            validation_data, weights = validation_data[:2], validation_data[2]
+        X_val, Y_val = check_pair(validation_data, "validation_data", "(X_val, Y_val) or (X_val, Y_val, sample_weight)")
+        X_val, Y_val = self._check_XY(X_val, Y_val, names=("validation_data[0]", "validation_data[1]"))
+        return X_val, Y_val, self._check_weights(Y_val, weights, None, names=("validation_data[2]", ""))
 
     def _fit(
         self,
         X: np.ndarray,
         Y: np.ndarray,
+        weights: np.ndarray | None,
         epochs: int,
         batch_size: int,
         shuffle: bool,
-        validation: tuple[np.ndarray, np.ndarray] | None,
+        validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None,
         verbose: int,
         callbacks: list[Any],
         rng: Any,
@@ -300,7 +336,7 @@ class Sequential(OptimizerStateOwner):
                     order = rng.permutation(m) if shuffle else None
                     snapshot = self._snapshot()
                     try:
-                        logs = self._run_epoch(X, Y, order, batch_size, epoch, progress, interrupt)
+                        logs = self._run_epoch(X, Y, weights, order, batch_size, epoch, progress, interrupt)
                         if not all(np.isfinite(p).all() for p, _ in self._parameters()):
                             raise NonFiniteLoss(n_batches, math.nan, "the weights")
                     except NonFiniteLoss as exc:
@@ -328,6 +364,7 @@ class Sequential(OptimizerStateOwner):
         self,
         X: np.ndarray,
         Y: np.ndarray,
+        weights: np.ndarray | None,
         order: np.ndarray | None,
         batch_size: int,
         epoch: int,
@@ -339,21 +376,21 @@ class Sequential(OptimizerStateOwner):
         Raises NonFiniteLoss at the first batch whose loss is not finite (its update is skipped).
         """
         m = X.shape[0]
-        loss_sum = metric_sum = 0.0
-        metric_count = 0
+        loss_sum = weight_total = metric_sum = metric_count = 0.0
         optimizer = copy.copy(self.optimizer)  # settings are read once per epoch, as the engine does
         for batch, start in enumerate(range(0, m, batch_size)):
             rows = slice(start, start + batch_size) if order is None else order[start : start + batch_size]
-            Xb, Yb = X[rows], Y[rows]
-            loss, A = self._train_batch(Xb, Yb, optimizer)
+            Xb, Yb, wb = X[rows], Y[rows], None if weights is None else weights[rows]
+            loss, A = self._train_batch(Xb, Yb, wb, optimizer)
             if not math.isfinite(loss):
                 raise NonFiniteLoss(batch + 1, loss)
-            loss_sum += loss * Xb.shape[0]
-            s, n = metric_sums(self.loss, A, Yb)
+            weight = weight_sum(wb, Xb.shape[0])
+            loss_sum, weight_total = loss_sum + loss * weight, weight_total + weight
+            s, n = metric_sums(self.loss, A, Yb, wb)
             metric_sum, metric_count = metric_sum + s, metric_count + n
             progress.batch_end(epoch, batch + 1, loss)
             interrupt.check()
-        return {"loss": loss_sum / m, self.metric: metric_sum / metric_count}
+        return {"loss": loss_sum / weight_total, self.metric: metric_sum / metric_count}
 
     # ------------------------------------------------------------------ inference
     def predict(self, X: Any) -> np.ndarray:
@@ -369,22 +406,24 @@ class Sequential(OptimizerStateOwner):
             out[chunk] = A
         return out
 
-    def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
-        """Data loss and metric on ``(X, Y)``: ``{"loss": ..., "accuracy" or "mae": ...}``."""
-        return self._evaluate(*self._check_XY(X, Y))
+    def evaluate(self, X: Any, Y: Any, sample_weight: Any = None, class_weight: Any = None) -> dict[str, float]:
+        """Data loss and metric on ``(X, Y)``: ``{"loss": ..., "accuracy" or "mae": ...}``, weighted
+        by ``sample_weight`` and ``class_weight`` as in ``fit``."""
+        X, Y = self._check_XY(X, Y)
+        return self._evaluate(X, Y, self._check_weights(Y, sample_weight, class_weight))
 
-    def _evaluate(self, X: np.ndarray, Y: np.ndarray) -> dict[str, float]:
-        m = X.shape[0]
-        loss_sum = metric_sum = 0.0
-        metric_count = 0
-        for start in range(0, m, PREDICT_CHUNK_ROWS):
+    def _evaluate(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> dict[str, float]:
+        loss_sum = weight_total = metric_sum = metric_count = 0.0
+        for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
             rows = slice(start, start + PREDICT_CHUNK_ROWS)
+            wb = None if weights is None else weights[rows]
             out = self._forward(X[rows], keep=False)
             A = out[1]
-            loss_sum += self._data_loss(out, Y[rows]) * A.shape[0]
-            s, n = metric_sums(self.loss, A, Y[rows])
+            weight = weight_sum(wb, A.shape[0])
+            loss_sum, weight_total = loss_sum + self._data_loss(out, Y[rows], None, wb) * weight, weight_total + weight
+            s, n = metric_sums(self.loss, A, Y[rows], wb)
             metric_sum, metric_count = metric_sum + s, metric_count + n
-        return {"loss": loss_sum / m, self.metric: metric_sum / metric_count}
+        return {"loss": loss_sum / weight_total, self.metric: metric_sum / metric_count}
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike[str]) -> None:

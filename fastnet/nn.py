@@ -67,7 +67,7 @@ class NN:
         if not math.isinf(print_every):
             print_every = check_int("print_every", print_every)
         printer = _PrintEvery(print_every, self.model, X, Y)
-        return self.model._fit(X, Y, epochs, batch_size, True, None, 0, [printer], np.random)
+        return self.model._fit(X, Y, None, epochs, batch_size, True, None, 0, [printer], np.random)
 
     def predict(self, X: Any) -> np.ndarray:
         """The network's outputs for ``X``."""

@@ -70,10 +70,11 @@ def test_bool_class_ids_are_classes_0_and_1(fn):
 @pytest.mark.parametrize("fn", BACKENDS, ids=BACKEND_IDS)
 def test_validation_data_of_the_wrong_length_says_so(fn):
     X, y = frame()
-    with pytest.raises(TypeError, match=r"validation_data must be a tuple \(X_val, Y_val\), got a tuple of 1 item$"):
+    expected = r"validation_data must be a tuple \(X_val, Y_val\) or \(X_val, Y_val, sample_weight\), "
+    with pytest.raises(TypeError, match=expected + "got a tuple of 1 item$"):
         classifier(fn).fit(X, y, validation_data=(X,), verbose=0)
-    with pytest.raises(TypeError, match=r"got a list of 3 items$"):
-        classifier(fn).fit(X, y, validation_data=[X, y, y], verbose=0)
+    with pytest.raises(TypeError, match=r"got a list of 4 items$"):
+        classifier(fn).fit(X, y, validation_data=[X, y, y, y], verbose=0)
 
 
 @pytest.mark.parametrize("call", ["predict", "forward"])

@@ -224,7 +224,8 @@ BAD_VALIDATION = [
     ("rows", lambda X, Y: (X, Y[:5]), ValueError, r"validation_data\[1\] must have 20 rows"),
     ("empty", lambda X, Y: (X[:0], Y[:0]), ValueError, r"validation_data\[0\] must have at least one row"),
     ("complex", lambda X, Y: (X + 0j, Y), TypeError, r"validation_data\[0\] must hold real numbers"),
-    ("not a pair", lambda X, Y: (X, Y, Y), TypeError, r"validation_data must be a tuple \(X_val, Y_val\)"),
+    ("not a pair", lambda X, Y: (X, Y, Y, Y), TypeError, r"validation_data must be a tuple \(X_val, Y_val\)"),
+    ("weights", lambda X, Y: (X, Y, -np.ones(len(X))), ValueError, r"validation_data\[2\] must be non-negative"),
     ("array", lambda X, Y: X, TypeError, r"validation_data must be a tuple"),
 ]
 

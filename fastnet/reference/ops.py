@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from fastnet._codes import GELU_CUBIC, GELU_SATURATION, GELU_SQRT_2_OVER_PI, LEAKY_SLOPE
+from fastnet._codes import GELU_CUBIC, GELU_SATURATION, GELU_SQRT_2_OVER_PI, LEAKY_SLOPE, LOSSES
 
 
 def _reports_overflow(op):
@@ -120,34 +120,42 @@ def dense_backward_sgd(X, W, b, dZ, l2, lr, db, dX=None):
 
 
 @_reports_overflow
-def loss_grad(loss, Z, A, Y, dOut):
-    """Return the data loss; write dA (mse) or the fused dZ (cross-entropies) to dOut.
+def loss_grad(loss, Z, A, Y, dOut, weights=None):
+    """Return the data loss Σ wᵢ·lossᵢ / Σ wᵢ; write its gradient, dA (mse) or the fused dZ
+    (cross-entropies), to dOut.
 
-    ``Y`` is ``(m, k)`` in the model's dtype, or for ``cross_entropy`` may be
-    class ids of shape ``(m,)`` (intp).
+    lossᵢ is row i's loss: for mse and binary_cross_entropy the mean over its k outputs. Without
+    ``weights`` every row weighs 1 (the mean over rows); weights summing to 0 give 0 and a zero
+    gradient. ``Y`` is ``(m, k)`` in the model's dtype, or for ``cross_entropy`` may be class ids
+    of shape ``(m,)`` (intp); ``weights`` is ``(m,)`` in the model's dtype.
     """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}")
     m, k = A.shape
+    dt = Z.dtype.type
+    w = np.ones(m) if weights is None else weights.astype(np.float64)
+    total = w.sum()
+    if m == 0 or k == 0 or total == 0:
+        dOut[...] = 0
+        return 0.0
+    share = (w / total)[:, None]  # each row's share of the batch loss and its gradient
     if loss == "mse":
         diff = A - Y
-        dOut[...] = diff * Z.dtype.type(2.0 / (m * k))
-        return float(np.mean(diff * diff))
-    if loss == "cross_entropy":
+        per_row = (diff * diff).mean(axis=1, dtype=np.float64)
+        dOut[...] = diff * (share * (2.0 / k)).astype(dt)
+    elif loss == "cross_entropy":
         log_p = _log_softmax(Z)
+        target = Y
         if Y.ndim == 1:
-            rows = np.arange(m)
-            value = -log_p[rows, Y].sum() / m
-            dOut[...] = A
-            dOut[rows, Y] -= 1
-        else:
-            value = -(Y * log_p).sum() / m
-            dOut[...] = A - Y
-        dOut /= m
-        return float(value)
-    if loss == "binary_cross_entropy":
+            target = np.zeros_like(A)
+            target[np.arange(m), Y] = 1
+        per_row = -(target * log_p).sum(axis=1, dtype=np.float64)
+        dOut[...] = (A - target) * share.astype(dt)
+    else:  # binary cross-entropy from logits
         per_element = np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
-        dOut[...] = (A - Y) / Z.dtype.type(m * k)
-        return float(per_element.mean())
-    raise ValueError(f"unknown loss {loss!r}")
+        per_row = per_element.mean(axis=1, dtype=np.float64)
+        dOut[...] = (A - Y) * (share / k).astype(dt)
+    return float(w @ per_row / total)
 
 
 @_reports_overflow
