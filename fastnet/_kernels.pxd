@@ -31,3 +31,9 @@ cdef void sgd(floating *w, const floating *g, floating *v, Py_ssize_t n, double 
 # Adam step t (from 1) with bias correction.
 cdef void adam(floating *w, const floating *g, floating *m, floating *v, Py_ssize_t n, long t, double lr,
                double beta1, double beta2, double eps) noexcept nogil
+# Dropout (docs/design.md): the stream of (key, counter, layer), and over n elements of A the
+# factors M (scale where an element's bits are >= threshold, else 0) and D = A ⊙ M.
+cdef unsigned long long dropout_stream(unsigned long long key, unsigned long long counter,
+                                       unsigned long long layer) noexcept nogil
+cdef void dropout(const floating *A, floating *M, floating *D, Py_ssize_t n, unsigned long long stream,
+                  unsigned long long threshold, floating scale) noexcept nogil

@@ -3,7 +3,8 @@
 from libc.math cimport fabs, pow
 
 from fastnet cimport _cpu as cpu
-from fastnet._types cimport (FN_LOSS_BINARY_CROSS_ENTROPY, FN_LOSS_CROSS_ENTROPY, FN_LOSS_MSE, FN_METRIC_ARGMAX_ACCURACY, FN_METRIC_MAE,
+from fastnet._types cimport (FN_DROPOUT_GAMMA, FN_DROPOUT_MIX_1, FN_DROPOUT_MIX_2, FN_LOSS_BINARY_CROSS_ENTROPY,
+                             FN_LOSS_CROSS_ENTROPY, FN_LOSS_MSE, FN_METRIC_ARGMAX_ACCURACY, FN_METRIC_MAE,
                              floating, typed_log, typed_log1p, typed_sqrt)
 
 
@@ -203,3 +204,23 @@ cdef void adam(floating *w, const floating *g, floating *m, floating *v, Py_ssiz
         m[i] = b1 * m[i] + one_b1 * g[i]
         v[i] = b2 * v[i] + one_b2 * (g[i] * g[i])
         w[i] -= rate * (m[i] / c1) / (typed_sqrt(v[i] / c2) + epsilon)
+
+
+cdef inline unsigned long long mix64(unsigned long long z) noexcept nogil:
+    """SplitMix64's finaliser (arithmetic modulo 2**64, as C defines it for unsigned types)."""
+    z = (z ^ (z >> 30)) * FN_DROPOUT_MIX_1
+    z = (z ^ (z >> 27)) * FN_DROPOUT_MIX_2
+    return z ^ (z >> 31)
+
+
+cdef unsigned long long dropout_stream(unsigned long long key, unsigned long long counter,
+                                       unsigned long long layer) noexcept nogil:
+    return mix64(mix64(key + counter * FN_DROPOUT_GAMMA) + (layer + 1) * FN_DROPOUT_GAMMA)
+
+
+cdef void dropout(const floating *A, floating *M, floating *D, Py_ssize_t n, unsigned long long stream,
+                  unsigned long long threshold, floating scale) noexcept nogil:
+    cdef Py_ssize_t e
+    for e in range(n):  # element e's bits: the stream's (e + 1)-th SplitMix64 output
+        M[e] = scale if mix64(stream + <unsigned long long> (e + 1) * FN_DROPOUT_GAMMA) >= threshold else 0
+        D[e] = A[e] * M[e]

@@ -25,6 +25,8 @@ cdef struct Layer:
     Buffer velocity_W, velocity_b  # SGD's slot; NULL for other optimisers or no momentum
     Buffer m_W, m_b, v_W, v_b      # Adam's slots; NULL for other optimisers
     unsigned long long *trainer    # the Dense's [thread ident, depth] of its training thread
+    double dropout                 # probability of dropping an output while training (0: none)
+    unsigned long long dropout_threshold  # fastnet._codes.dropout_threshold(dropout)
 
 
 cdef class Network
@@ -38,6 +40,8 @@ cdef class Rows:
     cdef Buffer *A
     cdef Buffer *dZ
     cdef Buffer *dA
+    cdef Buffer *M                        # training, layers with dropout: the mask's factors
+    cdef Buffer *D                        # ... and the dropped output the next layer reads
     cdef Buffer X, Y, weights
     cdef Py_ssize_t *ids
     cdef readonly Py_ssize_t capacity
@@ -55,6 +59,7 @@ cdef class Network:
     cdef readonly bint is_double
     cdef readonly object dtype
     cdef int loss, metric, optimizer
+    cdef unsigned long long dropout_key  # the model's dropout key (fastnet.layers.draw_dropout_key)
     cdef bint loss_is_fused          # the loss's gradient is taken w.r.t. Z (fastnet/_codes.py FUSED)
     cdef bint metric_per_row         # the metric counts rows, not elements
     cdef double lr, momentum, beta1, beta2, eps
@@ -84,4 +89,11 @@ cdef class Network:
 
 
 # Forward m rows of X through every layer into ``rows``; True when every pre-activation is finite.
-cdef bint forward_rows(Network net, Rows rows, const floating *X, Py_ssize_t m) noexcept nogil
+# The layers' forward pass over m rows of X into ``rows``; with ``training``, each layer with
+# dropout also writes its mask's factors M and dropped output D (which the next layer reads),
+# drawn for the model's training batch number ``counter``. True when every Z was finite.
+cdef bint forward_rows(Network net, Rows rows, const floating *X, Py_ssize_t m, bint training,
+                       unsigned long long counter) noexcept nogil
+# The output layer i hands on while training: D with dropout, else A.
+cdef inline floating *training_output(Network net, Rows rows, int i, const floating *like) noexcept nogil:
+    return typed(rows.D[i], like) if net.layers[i].dropout != 0 else typed(rows.A[i], like)

@@ -10,7 +10,7 @@ from fastnet._types cimport FN_METRIC_ARGMAX_ACCURACY
 
 import numpy as np
 
-from fastnet._codes import ACTIVATIONS, FUSED, LOSSES, METRIC_OF_LOSS, METRICS, OPTIMIZERS
+from fastnet._codes import ACTIVATIONS, FUSED, LOSSES, METRIC_OF_LOSS, METRICS, OPTIMIZERS, dropout_threshold
 from fastnet.layers import TRAINED_ELSEWHERE
 
 cnp.import_array()
@@ -46,11 +46,14 @@ cdef class Rows:
         self.A = <Buffer *> calloc(net.n_layers, sizeof(Buffer))
         self.dZ = <Buffer *> calloc(net.n_layers, sizeof(Buffer))
         self.dA = <Buffer *> calloc(net.n_layers, sizeof(Buffer))
-        if self.Z == NULL or self.A == NULL or self.dZ == NULL or self.dA == NULL:
+        self.M = <Buffer *> calloc(net.n_layers, sizeof(Buffer))
+        self.D = <Buffer *> calloc(net.n_layers, sizeof(Buffer))
+        if self.Z == NULL or self.A == NULL or self.dZ == NULL or self.dA == NULL or self.M == NULL or self.D == NULL:
             raise MemoryError()
         self.arrays = []
-        self.row_bytes = net.dtype.itemsize * (2 * widths if not training else 4 * widths + net.layers[0].n_in
-                                               + net.layers[net.n_layers - 1].n_out + 1) \
+        dropped = sum(net.layers[i].n_out for i in range(net.n_layers) if net.layers[i].dropout != 0)
+        self.row_bytes = net.dtype.itemsize * (2 * widths if not training else 4 * widths + 2 * dropped
+                                               + net.layers[0].n_in + net.layers[net.n_layers - 1].n_out + 1) \
             + training * sizeof(Py_ssize_t)
 
     def __dealloc__(self):
@@ -58,6 +61,8 @@ cdef class Rows:
         free(self.A)
         free(self.dZ)
         free(self.dA)
+        free(self.M)
+        free(self.D)
 
     cdef int grow(self, Network net, Py_ssize_t rows) except -1:
         """Hold ``rows`` rows (at least doubling; never shrinking). Every buffer is allocated before
@@ -66,8 +71,9 @@ cdef class Rows:
         if rows <= self.capacity:
             return 0
         rows = max(rows, 2 * self.capacity)
-        kinds = 4 if self.training else 2
-        per_layer = [[np.empty((rows, net.layers[i].n_out), dtype=net.dtype) for _ in range(kinds)]
+        # Z, A; for training dZ, dA, and M, D where the layer has dropout
+        per_layer = [[np.empty((rows, net.layers[i].n_out), dtype=net.dtype)
+                      for _ in range(2 if not self.training else 6 if net.layers[i].dropout != 0 else 4)]
                      for i in range(net.n_layers)]
         extra = []
         if self.training:
@@ -80,6 +86,8 @@ cdef class Rows:
             self.Z[i], self.A[i] = buffer_of(buffers[0], net.dtype), buffer_of(buffers[1], net.dtype)
             if self.training:
                 self.dZ[i], self.dA[i] = buffer_of(buffers[2], net.dtype), buffer_of(buffers[3], net.dtype)
+            if len(buffers) == 6:
+                self.M[i], self.D[i] = buffer_of(buffers[4], net.dtype), buffer_of(buffers[5], net.dtype)
         if self.training:
             self.X, self.Y = buffer_of(extra[0], net.dtype), buffer_of(extra[1], net.dtype)
             self.ids = <Py_ssize_t *> cnp.PyArray_DATA(<cnp.ndarray> extra[2])
@@ -121,6 +129,7 @@ cdef class Network:
         self.metric = METRICS.index(METRIC_OF_LOSS[model.loss])
         self.metric_per_row = self.metric == FN_METRIC_ARGMAX_ACCURACY
         self.optimizer = OPTIMIZERS.index(opt.kind)
+        self.dropout_key = model._dropout_key
         self.read_settings(opt)
         if previous is not None:
             self.owner = (<Network> previous).owner
@@ -147,6 +156,7 @@ cdef class Network:
             L.m_W, L.m_b = self.slot(slots_W, "m"), self.slot(slots_b, "m")
             L.v_W, L.v_b = self.slot(slots_W, "v"), self.slot(slots_b, "v")
             L.trainer = <unsigned long long *> cnp.PyArray_DATA(<cnp.ndarray> layer._trainer)
+            L.dropout, L.dropout_threshold = layer.dropout, dropout_threshold(layer.dropout)
         self.workspace = Rows(self, True)
         self.reading = Rows(self, False)  # made here: taking it must not allocate (see start_reading)
         self.reading_row_bytes = self.reading.row_bytes
@@ -302,7 +312,8 @@ def release_layers(layers):
         (<unsigned long long *> cnp.PyArray_DATA(<cnp.ndarray> layer._trainer))[1] -= 1
 
 
-cdef bint forward_rows(Network net, Rows rows, const floating *X, Py_ssize_t m) noexcept nogil:
+cdef bint forward_rows(Network net, Rows rows, const floating *X, Py_ssize_t m, bint training,
+                       unsigned long long counter) noexcept nogil:
     cdef const floating *inputs = X
     cdef Layer *L
     cdef int i
@@ -312,4 +323,9 @@ cdef bint forward_rows(Network net, Rows rows, const floating *X, Py_ssize_t m) 
         finite &= kernels.forward(inputs, typed(L.W, X), typed(L.b, X), L.act, typed(rows.Z[i], X),
                                   typed(rows.A[i], X), m, L.n_in, L.n_out)
         inputs = typed(rows.A[i], X)
+        if training and L.dropout != 0:
+            kernels.dropout(inputs, typed(rows.M[i], X), typed(rows.D[i], X), m * L.n_out,
+                            kernels.dropout_stream(net.dropout_key, counter, i), L.dropout_threshold,
+                            <floating> (1.0 / (1.0 - L.dropout)))
+            inputs = typed(rows.D[i], X)
     return finite

@@ -12,7 +12,7 @@ from fastnet._types cimport (FN_LOSS_BINARY_CROSS_ENTROPY, FN_LOSS_CROSS_ENTROPY
                              FN_METRIC_ARGMAX_ACCURACY, FN_METRIC_MAE, FN_METRIC_THRESHOLD_ACCURACY, FN_NACT,
                              FN_NLOSS, FN_NMETRIC, FN_NOPT, FN_OPT_ADAM, FN_OPT_SGD, floating)
 
-from fastnet._codes import ACTIVATIONS, LOSSES
+from fastnet._codes import ACTIVATIONS, LOSSES, dropout_threshold
 
 cnp.import_array()
 
@@ -197,6 +197,28 @@ cdef double _loss_grad(int code, const floating[:, ::1] Z, const floating[:, ::1
         value = kernels.loss_grad(code, block(&Z[m - 1, k - 1], size), block(&A[m - 1, k - 1], size), y, id_, w,
                                   block(&dOut[m - 1, k - 1], size), m, k)
     return value
+
+
+def dropout(A, p, key, counter, layer, M, D):
+    """Inverted dropout of A with probability p: M = 1/(1 − p) where the generator of (key, counter,
+    layer) keeps an element, else 0; D = A ⊙ M. key and counter are integers in [0, 2**64)."""
+    cdef unsigned long long stream = kernels.dropout_stream(key, counter, layer)
+    cdef unsigned long long threshold = dropout_threshold(p)
+    if is_double(A):
+        _dropout[double](A, M, D, stream, threshold, 1.0 / (1.0 - p))
+    else:
+        _dropout[float](A, M, D, stream, threshold, 1.0 / (1.0 - p))
+
+
+cdef int _dropout(const floating[:, ::1] A, floating[:, ::1] M, floating[:, ::1] D, unsigned long long stream,
+                  unsigned long long threshold, double scale) except -1:
+    cdef Py_ssize_t m = A.shape[0], n = A.shape[1]
+    if m * n == 0:
+        return 0
+    with nogil:
+        kernels.dropout(block(&A[m - 1, n - 1], m * n), block(&M[m - 1, n - 1], m * n), block(&D[m - 1, n - 1], m * n),
+                        m * n, stream, threshold, <floating> scale)
+    return 0
 
 
 cdef inline int check_in_place(object array, str name) except -1:

@@ -60,10 +60,10 @@ cdef bint forward_into(Network net, X, out) except -1:
     cdef Rows rows = net.start_reading(m)
     with nogil:
         if net.is_double:
-            finite = forward_rows(net, rows, <double *> x, m)
+            finite = forward_rows(net, rows, <double *> x, m, False, 0)
             memcpy(y, rows.A[last].f64, size * sizeof(double))
         else:
-            finite = forward_rows(net, rows, <float *> x, m)
+            finite = forward_rows(net, rows, <float *> x, m, False, 0)
             memcpy(y, rows.A[last].f32, size * sizeof(float))
     net.stop_reading(rows)
     return finite

@@ -9,7 +9,7 @@ from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 from fastnet cimport _cpu as cpu
 from fastnet cimport _kernels as kernels
-from fastnet._network cimport Layer, Network, Rows, forward_rows, typed
+from fastnet._network cimport Layer, Network, Rows, forward_rows, training_output, typed
 from fastnet._types cimport FN_OPT_SGD, floating
 
 cnp.import_array()
@@ -43,12 +43,13 @@ cdef inline void *data(object array):
 
 
 def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_ssize_t first, Py_ssize_t last,
-          long step, double seconds):
+          long step, unsigned long long dropout_count=0, double seconds):
     """Train batches ``first .. last-1`` of an epoch over ``(X, Y)`` (validated: C-contiguous, the
     network's dtype; Y may be class ids) with per-row ``weights`` (None, or any finite values of
     that dtype and shape (m,)), taking rows in ``order`` (an intp permutation, or None for in
-    place); ``step`` is the optimiser steps taken before. A batch whose weights sum to 0 makes no
-    update. Stops early after ``seconds`` or at a non-finite loss (whose batch gets no update).
+    place); ``step`` is the optimiser steps taken before, ``dropout_count`` the training batches
+    run before (batch b of this call draws the dropout masks of count ``dropout_count + b``). A
+    batch whose weights sum to 0 makes no update. Stops early after ``seconds`` or at a non-finite loss (whose batch gets no update).
     Returns a ``Stretch``."""
     cdef Sums sums
     cdef Py_ssize_t m = X.shape[0]
@@ -69,10 +70,10 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     with nogil:
         if net.is_double:
             train_batches(net, rows, <double *> x, <double *> y, ids, <double *> w, order_, m, batch_size, first,
-                          last, step, seconds, &sums)
+                          last, step, dropout_count, seconds, &sums)
         else:
             train_batches(net, rows, <float *> x, <float *> y, ids, <float *> w, order_, m, batch_size, first, last,
-                          step, seconds, &sums)
+                          step, dropout_count, seconds, &sums)
     net.stop_training()
     cdef Stretch result = Stretch.__new__(Stretch)
     result.batches, result.steps = sums.batches, sums.steps
@@ -84,7 +85,8 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
 
 cdef void train_batches(Network net, Rows work, const floating *X, const floating *Y, const Py_ssize_t *ids,
                         const floating *weights, const Py_ssize_t *order, Py_ssize_t m, Py_ssize_t batch_size,
-                        Py_ssize_t first, Py_ssize_t last, long step, double seconds, Sums *sums) noexcept nogil:
+                        Py_ssize_t first, Py_ssize_t last, long step, unsigned long long dropout_count, double seconds,
+                        Sums *sums) noexcept nogil:
     cdef double deadline = seconds_now() + seconds, loss, weight
     cdef Py_ssize_t batch, start, rows, r, n_in = net.layers[0].n_in
     cdef Py_ssize_t k = net.layers[net.n_layers - 1].n_out
@@ -118,7 +120,7 @@ cdef void train_batches(Network net, Rows work, const floating *X, const floatin
             Xb, Yb = X_rows, Y_rows
             idb = work.ids if ids != NULL else NULL
             wb = w_rows if weights != NULL else NULL
-        forward_rows(net, work, Xb, rows)
+        forward_rows(net, work, Xb, rows, True, dropout_count + sums.batches)
         loss = loss_and_output_gradient(net, work, Yb, idb, wb, rows)
         weight = kernels.weight_sum(wb, rows)
         sums.metric_sum += kernels.metric_sum(net.metric, typed(work.A[net.n_layers - 1], X), Yb, idb, wb, rows, k)
@@ -155,6 +157,12 @@ cdef double loss_and_output_gradient(Network net, Rows work, const floating *Yb,
     return loss
 
 
+cdef inline void through_mask(floating *dA, const floating *M, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t e
+    for e in range(n):
+        dA[e] *= M[e]
+
+
 cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssize_t rows, long t) noexcept nogil:
     """Back-propagate from the last layer's dZ, updating each layer once its dX is computed."""
     cdef int i
@@ -170,7 +178,7 @@ cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssi
     for i in range(net.n_layers - 1, -1, -1):
         L = &net.layers[i]
         below = &net.layers[i - 1] if i > 0 else NULL
-        inputs = Xb if i == 0 else typed(work.A[i - 1], Xb)
+        inputs = Xb if i == 0 else training_output(net, work, i - 1, Xb)
         dX = typed(work.dA[i - 1], Xb) if i > 0 else NULL
         W, b, dZ = typed(L.W, Xb), typed(L.b, Xb), typed(work.dZ[i], Xb)
         size = L.n_in * L.n_out
@@ -188,5 +196,7 @@ cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssi
                 kernels.adam(b, typed(L.db, Xb), typed(L.m_b, Xb), typed(L.v_b, Xb), L.n_out, t, net.lr,
                              net.beta1, net.beta2, net.eps)
         if i > 0:
+            if below.dropout != 0:  # the gradient reaches A through the mask: dA ⊙ M
+                through_mask(dX, typed(work.M[i - 1], Xb), rows * below.n_out)
             cpu.act_backward(below.act, typed(work.Z[i - 1], Xb), typed(work.A[i - 1], Xb), typed(work.dA[i - 1], Xb),
                              typed(work.dZ[i - 1], Xb), rows, below.n_out)

@@ -18,6 +18,9 @@ cdef extern from "fn_codes.h" nogil:
         FN_OPT_SGD
         FN_OPT_ADAM
         FN_NOPT
+    const unsigned long long FN_DROPOUT_GAMMA
+    const unsigned long long FN_DROPOUT_MIX_1
+    const unsigned long long FN_DROPOUT_MIX_2
 
 # libm by the type of its argument (float math stays float).
 from libc.math cimport log, log1p, log1pf, logf, sqrt, sqrtf

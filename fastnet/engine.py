@@ -105,9 +105,10 @@ class EngineMixin:
         while done < n_batches:
             stretch = _train.train(
                 net, X, Y, weights=weights, order=order, batch_size=batch_size, first=done, last=n_batches,
-                step=self.steps, seconds=CHECKPOINT_SECONDS,
+                step=self.steps, dropout_count=self._dropout_count, seconds=CHECKPOINT_SECONDS,
             )
             self.count_steps(stretch.steps)
+            self._dropout_count += stretch.batches
             done += stretch.batches
             if stretch.failed_loss is not None:
                 raise NonFiniteLoss(done, stretch.failed_loss)
@@ -124,13 +125,14 @@ class EngineMixin:
         net = self._training_engine()
         stretch = _train.train(
             net, X, Y, weights=weights, order=None, batch_size=X.shape[0], first=0, last=1, step=self.steps,
-            seconds=math.inf,
+            dropout_count=self._dropout_count, seconds=math.inf,
         )
         if stretch.failed_loss is not None:
             if self._optimizer_state is not before:  # created for this step, as the reference would not
                 self.set_optimizer_state(before)
             raise rejected_step(stretch.failed_loss)
         self.count_steps(stretch.steps)
+        self._dropout_count += 1
         return stretch.last_loss
 
     def predict(self: Any, X: Any) -> np.ndarray:

@@ -16,7 +16,8 @@ from fastnet.optimizer_state import OptimizerState
 from fastnet.optimizers import from_config, to_config
 
 FORMAT = "fastnet-model"
-VERSION = 1
+VERSION = 2  # 2 added dropout (per layer) and the model's dropout key and counter
+READABLE_VERSIONS = (1, 2)  # a version-1 file loads as a model without dropout, its key drawn from its seed
 
 
 def _checksum(arrays: dict[str, np.ndarray]) -> str:
@@ -52,6 +53,8 @@ def model_arrays(model: Any) -> dict[str, np.ndarray]:
         "step": state.step if state is not None else 0,
         "seed": model.seed,
         "rng": model._rng.bit_generator.state,
+        "dropout_key": model._dropout_key,
+        "dropout_count": model._dropout_count,
     }
     arrays["config"] = _encode(json.dumps(config, sort_keys=True))
     arrays["checksum"] = _encode(_checksum(arrays))
@@ -132,8 +135,9 @@ def load(path: str | os.PathLike[str], sequential_type: type) -> Any:
         raise fail(f"config is not JSON ({exc})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise fail("config does not describe a fastnet model")
-    if config.get("version") != VERSION:
-        raise fail(f"format version {config.get('version')!r} is not supported (this fastnet reads {VERSION})")
+    version = config.get("version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        raise fail(f"format version {version!r} is not supported (this fastnet reads versions 1 to {VERSION})")
     try:
         return _build(config, arrays, sequential_type)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
@@ -174,9 +178,10 @@ def _build(config: dict[str, Any], arrays: dict[str, np.ndarray], sequential_typ
 
     for i, (param, _) in enumerate(params):
         param[...] = exact(f"param_{i}", param)
-    step = config["step"]
-    if not isinstance(step, int) or not 0 <= step < 2**62:
-        raise ValueError(f"step must be a non-negative integer below 2**62, got {step!r}")
+    step = _counter(config, "step", 2**62)
+    if config["version"] >= 2:
+        model._dropout_key = _counter(config, "dropout_key", 2**64)
+        model._dropout_count = _counter(config, "dropout_count", 2**62)
     if kind is not None:
         slots = [
             {slot: exact(f"state_{i}_{slot}", param).copy() for slot in model.optimizer.slots}
@@ -185,3 +190,10 @@ def _build(config: dict[str, Any], arrays: dict[str, np.ndarray], sequential_typ
         model.set_optimizer_state(OptimizerState(kind, slots, step))
     model._rng.bit_generator.state = config["rng"]
     return model
+
+
+def _counter(config: dict[str, Any], name: str, limit: int) -> int:
+    value = config[name]
+    if type(value) is not int or not 0 <= value < limit:
+        raise ValueError(f"{name} must be a non-negative integer below 2**{limit.bit_length() - 1}, got {value!r}")
+    return value

@@ -41,6 +41,23 @@ def check_seed(seed: Any, name: str = "seed") -> int | None:
     return None if seed is None else check_int(name, seed, minimum=0)
 
 
+def draw_dropout_key(seed: int | None) -> int:
+    """The 64-bit key of dropout's generator, derived from ``seed`` (fresh entropy for None) apart
+    from the seed's other uses (initial weights, shuffling)."""
+    return int(np.random.SeedSequence(seed, spawn_key=(DROPOUT_SPAWN_KEY,)).generate_state(1, np.uint64)[0])
+
+
+def check_dropout(value: Any) -> float:
+    """A dropout probability in [0, 1)."""
+    p = check_real("dropout", value)
+    if p >= 1:
+        raise ValueError(f"dropout must be in [0, 1) (the probability of dropping an output), got {value!r}")
+    return p
+
+
+DROPOUT_SPAWN_KEY = 0xD0  # tells dropout's key apart from the other streams of one seed
+
+
 class Dense:
     """A fully connected layer: ``A = f(X @ W + b)``.
 
@@ -59,7 +76,13 @@ class Dense:
     dtype:
         ``"float64"`` (default) or ``"float32"``; all layers of a model must agree.
     seed:
-        Seed for the initial weights (None draws fresh entropy).
+        Seed for the initial weights, and for the dropout masks of ``forward(X, training=True)``
+        outside a model (None draws fresh entropy).
+    dropout:
+        Probability p in [0, 1) of zeroing each output while training (inverted dropout: the
+        kept ones are scaled by 1/(1 − p)); inference is unchanged. In a ``Sequential`` the masks
+        come from the model's generator (its seed, its step counter and the layer's index), the
+        same in both backends; the last layer of a model takes no dropout.
     """
 
     _ops: ClassVar[Any] = None  # the backend's ops module, set by fastnet._backend.bind
@@ -73,6 +96,7 @@ class Dense:
         l2: float = 0.0,
         dtype: Any = "float64",
         seed: int | None = None,
+        dropout: float = 0.0,
     ) -> None:
         if self._ops is None:
             raise TypeError("use fastnet.Dense or fastnet.reference.Dense, not the backend-free base class")
@@ -86,6 +110,9 @@ class Dense:
         self._l2 = check_real("l2", l2)
         self._dtype = check_dtype(dtype)
         self.seed = check_seed(seed)
+        self._dropout = check_dropout(dropout)
+        self._dropout_key = draw_dropout_key(self.seed)
+        self._dropout_calls = 0  # training forwards outside a model: the counter of their masks
         scale = INITS[init](self.n_in, self.n_out)
         draw = np.random.default_rng(self.seed).standard_normal((self.n_in, self.n_out))
         self._W = np.ascontiguousarray(draw * scale, dtype=self.dtype)
@@ -98,12 +125,14 @@ class Dense:
         self._X: np.ndarray | None = None
         self._Z: np.ndarray | None = None
         self._A: np.ndarray | None = None
+        self._M: np.ndarray | None = None  # the last training forward's dropout factors
 
     n_in = property(lambda self: self._n_in, doc="Input width.")
     n_out = property(lambda self: self._n_out, doc="Output width.")
     activation = property(lambda self: self._activation, doc="Canonical activation name.")
     l2 = property(lambda self: self._l2, doc="L2 strength on W.")
     dtype = property(lambda self: self._dtype, doc="The layer's dtype (float32 or float64).")
+    dropout = property(lambda self: self._dropout, doc="Probability of dropping each output while training.")
 
     dW = property(
         lambda self: self._dW,
@@ -139,15 +168,24 @@ class Dense:
     def __repr__(self) -> str:
         return (
             f"{type(self).__module__}.Dense({self.n_in}, {self.n_out}, activation={self.activation!r}, "
-            f"init={self.init!r}, l2={self.l2}, dtype={self.dtype.name!r})"
+            f"init={self.init!r}, l2={self.l2}, dtype={self.dtype.name!r}"
+            + (f", dropout={self.dropout})" if self.dropout else ")")
         )
 
     # Copies and pickles hold the parameters, gradients and configuration, not the last batch.
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_X"] = state["_Z"] = state["_A"] = None
+        state["_X"] = state["_Z"] = state["_A"] = state["_M"] = None
         state["_trainer"] = np.zeros(2, dtype=np.uint64)  # a copy is not being trained
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickles from before dropout existed: a layer without it
+        state.setdefault("_dropout", 0.0)
+        state.setdefault("_dropout_key", draw_dropout_key(state.get("seed")))
+        state.setdefault("_dropout_calls", 0)
+        state.setdefault("_M", None)
+        self.__dict__.update(state)
 
     def __copy__(self) -> Dense:
         """A deep copy: a copy of a layer never shares its parameters."""
@@ -162,15 +200,26 @@ class Dense:
             "init": self.init,
             "l2": self.l2,
             "dtype": self.dtype.name,
+            "dropout": self.dropout,
         }
 
     # Public, validating entry points.
-    def forward(self, X: Any) -> np.ndarray:
-        """Return ``A = f(X @ W + b)`` for a batch ``X`` of shape ``(m, n_in)``; keeps what backward needs."""
+    def forward(self, X: Any, training: bool = False) -> np.ndarray:
+        """Return ``A = f(X @ W + b)`` for a batch ``X`` of shape ``(m, n_in)``; keeps what backward needs.
+
+        ``training=True`` applies the layer's dropout (each call draws new masks from the layer's
+        own generator; ``backward`` then goes through the same mask).
+        """
+        if not isinstance(training, (bool, np.bool_)):
+            raise TypeError(f"training must be True or False, got {training!r}")
         source, X = X, as_matrix(X, "X", self.dtype, self.n_in, allow_empty=True, finite=False)
-        _, A, finite = self._forward(X)
+        masks = None
+        if training and self.dropout:
+            masks = (self._dropout_key, self._dropout_calls, 0)
+            self._dropout_calls += 1
+        _, A, finite = self._forward(X, masks=masks)
         if not finite:  # the kernel saw a non-finite pre-activation: no separate scan of X
-            self._X = self._Z = self._A = None
+            self._X = self._Z = self._A = self._M = None
             check_finite(X, "X", as_real_array(source, "X"))
             raise ValueError(OVERFLOW_MESSAGE)
         return A
@@ -186,17 +235,27 @@ class Dense:
         return self._backward(self._activation_backward(dA), need_dX=True)
 
     # Internal steps on already-validated arrays, used by the model.
-    def _forward(self, X: np.ndarray, keep: bool = True) -> Forward:
-        """Z and A for the validated batch X; ``keep`` stores what ``backward`` needs."""
+    def _forward(self, X: np.ndarray, keep: bool = True, masks: tuple[int, int, int] | None = None) -> Forward:
+        """Z and A for the validated batch X; ``keep`` stores what ``backward`` needs. With ``masks``
+        = (key, counter, layer index) and dropout, the A returned is the dropped output."""
         m = X.shape[0]
         Z = np.empty((m, self.n_out), dtype=self.dtype)
         A = np.empty((m, self.n_out), dtype=self.dtype)
         finite = bool(self._ops.dense_forward(X, self._W, self._b, self.activation, Z, A))
+        M = None
+        out = A
+        if masks is not None and self.dropout:
+            M, out = np.empty_like(A), np.empty_like(A)
+            self._ops.dropout(A, self.dropout, *masks, M, out)
         if keep:
-            self._X, self._Z, self._A = X, Z, A
-        return Z, A, finite
+            self._X, self._Z, self._A, self._M = X, Z, A, M
+        return Z, out, finite
 
     def _activation_backward(self, dA: np.ndarray) -> np.ndarray:
+        """dZ from the gradient of the layer's output (through the dropout mask, if the forward had one)."""
+        if self._M is not None:
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging step is reported by its loss
+                dA = dA * self._M
         dZ = np.empty_like(dA)
         self._ops.activation_backward(self.activation, self._Z, self._A, dA, dZ)
         return dZ
@@ -238,6 +297,11 @@ def check_layer_stack(layers: Any, layer_type: type[Dense], model_module: str) -
     for i, layer in enumerate(layers[:-1]):
         if layer.activation in LAST_LAYER_ONLY:
             raise ValueError(f"{layer.activation} is allowed only in the last layer, found in layers[{i}]")
+    if layers[-1].dropout:
+        raise ValueError(
+            f"the last layer (layers[{len(layers) - 1}]) has dropout={layers[-1].dropout}: a model's output "
+            "takes no dropout; put it on the hidden layers"
+        )
     if len({id(layer) for layer in layers}) != len(layers):
         raise ValueError("layers must be distinct Dense objects (the same layer appears twice)")
     return layers

@@ -12,7 +12,7 @@ import numpy as np
 
 from fastnet.checks import OVERFLOW_MESSAGE, as_matrix, as_targets, check_int, check_pair
 from fastnet.interrupts import deferred_interrupts
-from fastnet.layers import Dense, Forward, check_layer_stack, check_seed, claim_layers, release_layers
+from fastnet.layers import Dense, Forward, check_layer_stack, check_seed, claim_layers, draw_dropout_key, release_layers
 from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_sums
 from fastnet.optimizer_state import OptimizerState, OptimizerStateOwner
 from fastnet.optimizers import Optimizer, check_optimizer
@@ -38,7 +38,9 @@ class Sequential(OptimizerStateOwner):
         ``fastnet.SGD(...)`` or ``fastnet.Adam(...)``; None means ``SGD()``. Its state lives
         in the model and continues across ``fit`` calls.
     seed:
-        Seeds the generator used for shuffling; successive ``fit`` calls continue its stream.
+        Seeds the generator used for shuffling (successive ``fit`` calls continue its stream) and
+        the key of the layers' dropout masks (drawn per training batch from the key, the model's
+        count of training batches and the layer's index; saved and pickled with the model).
     """
 
     _layer_type: ClassVar[type[Dense]] = Dense  # the backend's Dense, set by fastnet._backend.bind
@@ -49,6 +51,8 @@ class Sequential(OptimizerStateOwner):
         self.optimizer = optimizer
         self.seed = check_seed(seed)
         self._rng = np.random.default_rng(self.seed)
+        self._dropout_key = draw_dropout_key(self.seed)
+        self._dropout_count = 0  # training batches run: the counter of their dropout masks
         self._optimizer_state = None  # created by the first training step
         self.history: History | None = None  # the current or last fit's History, updated each epoch
 
@@ -87,6 +91,12 @@ class Sequential(OptimizerStateOwner):
         state.pop("_engine_cache", None)
         state.pop("_fitting", None)  # a copy is not being fit
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickles from before dropout existed: the key its seed gives, no batches counted
+        state.setdefault("_dropout_key", draw_dropout_key(state.get("seed")))
+        state.setdefault("_dropout_count", 0)
+        self.__dict__.update(state)
 
     def __copy__(self) -> Sequential:
         """A deep copy: a copy of a model never shares its layers, parameters or optimiser state."""
@@ -175,11 +185,13 @@ class Sequential(OptimizerStateOwner):
         self._optimizer_state = state
 
     # ------------------------------------------------------------------ one batch
-    def _forward(self, X: np.ndarray, keep: bool = True) -> Forward:
-        """The last layer's Z and A for the validated batch X; finite when every layer's were."""
+    def _forward(self, X: np.ndarray, keep: bool = True, dropout_count: int | None = None) -> Forward:
+        """The last layer's Z and A for the validated batch X; finite when every layer's were.
+        With ``dropout_count`` the layers drop outputs with the masks of that count (training)."""
         all_finite = True
-        for layer in self.layers:
-            Z, X, finite = layer._forward(X, keep=keep)
+        for i, layer in enumerate(self.layers):
+            masks = None if dropout_count is None else (self._dropout_key, dropout_count, i)
+            Z, X, finite = layer._forward(X, keep=keep, masks=masks)
             all_finite = all_finite and finite
         return Z, X, all_finite
 
@@ -191,10 +203,11 @@ class Sequential(OptimizerStateOwner):
         return self._ops.loss_grad(self.loss, Z, A, Y, np.empty_like(A) if d_out is None else d_out, weights)
 
     def _loss_and_gradients(
-        self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None
+        self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None, dropout_count: int | None = None
     ) -> tuple[float, np.ndarray]:
-        """Forward, loss and backward for one batch: fills every dW/db; returns (data loss, A)."""
-        out = self._forward(X)
+        """Forward (with the dropout masks of ``dropout_count``), loss and backward for one batch:
+        fills every dW/db; returns (data loss, A)."""
+        out = self._forward(X, dropout_count=dropout_count)
         A, last = out[1], self.layers[-1]
         d_out = np.empty_like(A)
         loss = self._data_loss(out, Y, d_out, weights)
@@ -215,8 +228,9 @@ class Sequential(OptimizerStateOwner):
         self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, optimizer: Optimizer
     ) -> tuple[float, np.ndarray]:
         """One step of ``optimizer`` (the settings of this epoch); skipped when the loss is not finite
-        or the batch's weights sum to 0."""
-        loss, A = self._loss_and_gradients(X, Y, weights)
+        or the batch's weights sum to 0. Every batch run advances the dropout counter."""
+        count, self._dropout_count = self._dropout_count, self._dropout_count + 1
+        loss, A = self._loss_and_gradients(X, Y, weights, count)
         if math.isfinite(loss) and weight_sum(weights, X.shape[0]) != 0:
             self._apply_update(optimizer)
         return loss, A
@@ -240,6 +254,7 @@ class Sequential(OptimizerStateOwner):
         finally:
             self._release_layers()
         if not math.isfinite(loss):
+            self._dropout_count -= 1  # a rejected step leaves the model as it was
             raise rejected_step(loss)
         return loss
 

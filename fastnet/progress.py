@@ -73,13 +73,15 @@ class Progress:
 
 
 def summary_text(model: Any) -> str:
-    """A table of ``model``'s layers (sizes, activation, L2, parameters), then its size, loss and optimiser."""
-    rows = [("layer", "shape", "activation", "l2", "parameters")]
+    """A table of ``model``'s layers (sizes, activation, L2, dropout, parameters), then its size, loss
+    and optimiser."""
+    rows = [("layer", "shape", "activation", "l2", "dropout", "parameters")]
     total = 0
     for i, layer in enumerate(model.layers):
         count = layer.n_in * layer.n_out + layer.n_out
         total += count
-        rows.append((f"Dense {i}", f"{layer.n_in} -> {layer.n_out}", layer.activation, f"{layer.l2:g}", f"{count:,}"))
+        rows.append((f"Dense {i}", f"{layer.n_in} -> {layer.n_out}", layer.activation, f"{layer.l2:g}",
+                     f"{layer.dropout:g}", f"{count:,}"))
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "-" * len(lines[0]))

@@ -239,7 +239,8 @@ def fit_file_model(model, loss, epochs=2):
 
 
 def assert_identical(a, b):
-    """Same configuration, parameters, optimiser state, step and shuffling stream, bit for bit."""
+    """Same configuration, parameters, optimiser state, step, shuffling stream and dropout generator,
+    bit for bit."""
     assert a.loss == b.loss and a.optimizer == b.optimizer and a.seed == b.seed
     assert [layer.config() for layer in a.layers] == [layer.config() for layer in b.layers]
     for x, y in zip(a.get_weights(), b.get_weights(), strict=True):
@@ -254,3 +255,4 @@ def assert_identical(a, b):
             for key in sa:
                 assert sa[key].dtype == sb[key].dtype and sa[key].tobytes() == sb[key].tobytes()
     assert a._rng.bit_generator.state == b._rng.bit_generator.state
+    assert (a._dropout_key, a._dropout_count) == (b._dropout_key, b._dropout_count)

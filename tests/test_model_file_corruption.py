@@ -131,7 +131,9 @@ def test_edited_parameter_without_checksum_update(fn, saved):
 
 
 CONFIG_EDITS = [
-    ("version 2", lambda c: c.update(version=2), r"format version 2 is not supported"),
+    ("version 3", lambda c: c.update(version=3), r"format version 3 is not supported"),
+    ("version 0", lambda c: c.update(version=0), r"format version 0 is not supported"),
+    ("version true", lambda c: c.update(version=True), r"format version True is not supported"),
     ("version missing", lambda c: c.pop("version"), r"format version None is not supported"),
     ("version '1'", lambda c: c.update(version="1"), r"format version '1' is not supported"),
     ("format", lambda c: c.update(format="keras"), r"config does not describe a fastnet model"),
@@ -150,6 +152,11 @@ CONFIG_EDITS = [
     ("state kind", lambda c: c.update(optimizer_state="SGD"), r"optimizer state of kind 'SGD' does not match"),
     ("step -1", lambda c: c.update(step=-1), r"step must be a non-negative integer"),
     ("step float", lambda c: c.update(step=2.5), r"step must be a non-negative integer"),
+    ("dropout key", lambda c: c.update(dropout_key=2**64), r"dropout_key must be a non-negative integer below 2\*\*64"),
+    ("dropout key gone", lambda c: c.pop("dropout_key"), r"KeyError"),
+    ("dropout count", lambda c: c.update(dropout_count=-1), r"dropout_count must be a non-negative integer"),
+    ("dropout", lambda c: c["layers"][0].update(dropout=1.0), r"dropout must be in \[0, 1\)"),
+    ("dropout last", lambda c: c["layers"][2].update(dropout=0.5), r"the last layer \(layers\[2\]\) has dropout"),
     ("seed", lambda c: c.update(seed=-4), r"seed must be an integer >= 0"),
     ("rng", lambda c: c.update(rng={"bit_generator": "MT19937"}), r"fastnet model file"),
     ("rng junk", lambda c: c.update(rng=3), r"fastnet model file"),

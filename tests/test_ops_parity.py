@@ -23,8 +23,8 @@ from helpers import KERNEL_TOL, assert_close
 
 compiled, reference = fastnet.ops, fastnet.reference.ops
 BOTH = [compiled, reference]
-OPS = ["dense_forward", "activation_backward", "dense_backward", "dense_backward_sgd", "loss_grad", "sgd_update",
-       "adam_update"]
+OPS = ["dense_forward", "activation_backward", "dense_backward", "dense_backward_sgd", "loss_grad", "dropout",
+       "sgd_update", "adam_update"]
 DTYPES = [np.float64, np.float32]
 # (m, n_in, n_out): one sample, odd sizes, both sides of the micro-kernel/BLAS threshold, one or two
 # rows against a large W (BLAS GEMV row by row), and many rows through a narrow layer
@@ -316,6 +316,7 @@ def layout_cases(dtype):
     yield "dense_backward", [X, W, dZ, 0.1, empty(W), empty(b), empty(X)], [0, 1, 2], [4, 5, 6]
     yield "dense_backward_sgd", [X, W, b, dZ, 0.1, LR, empty(b), empty(X)], [0, 3], [1, 2, 6, 7]
     yield "loss_grad", ["cross_entropy", Z, A, ids, empty(Z)], [1, 2, 3], [4]
+    yield "dropout", [A, 0.3, 7, 11, 1, empty(Z), empty(Z)], [0], [5, 6]
     yield "sgd_update", [W, data(W.shape, dtype, 6), np.zeros_like(W), 0.1, 0.9, True], [1], [0, 2]
     yield "adam_update", [b, data(b.shape, dtype, 7), np.zeros_like(b), np.ones_like(b), 3, 1e-2, 0.9, 0.999, 1e-8],\
         [1], [0, 2, 3]

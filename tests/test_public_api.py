@@ -60,7 +60,7 @@ def parameters(callable_):
 E = inspect.Parameter.empty
 DESIGN_SIGNATURES = {
     "Dense": [("n_in", E), ("n_out", E), ("activation", "relu"), ("init", "he"), ("l2", 0.0), ("dtype", "float64"),
-              ("seed", None)],
+              ("seed", None), ("dropout", 0.0)],
     "Sequential": [("layers", E), ("loss", "mse"), ("optimizer", None), ("seed", None)],
     "Sequential.fit": [("X", E), ("Y", E), ("epochs", 1), ("batch_size", 32), ("shuffle", True),
                        ("validation_data", None), ("verbose", 1), ("callbacks", None), ("sample_weight", None),
@@ -69,7 +69,7 @@ DESIGN_SIGNATURES = {
     "Sequential.evaluate": [("X", E), ("Y", E), ("sample_weight", None), ("class_weight", None)],
     "Sequential.train_step": [("X", E), ("Y", E), ("sample_weight", None), ("class_weight", None)],
     "Sequential.save": [("path", E)],
-    "Dense.forward": [("X", E)],
+    "Dense.forward": [("X", E), ("training", False)],
     "Dense.backward": [("dA", E)],
     "load": [("path", E)],
     "gradcheck": [("model", E), ("X", E), ("Y", E), ("eps", 1e-6)],

@@ -12,7 +12,17 @@ import functools
 
 import numpy as np
 
-from fastnet._codes import GELU_CUBIC, GELU_SATURATION, GELU_SQRT_2_OVER_PI, LEAKY_SLOPE, LOSSES
+from fastnet._codes import (
+    DROPOUT_GAMMA,
+    DROPOUT_MIX_1,
+    DROPOUT_MIX_2,
+    GELU_CUBIC,
+    GELU_SATURATION,
+    GELU_SQRT_2_OVER_PI,
+    LEAKY_SLOPE,
+    LOSSES,
+    dropout_threshold,
+)
 
 
 def _reports_overflow(op):
@@ -156,6 +166,29 @@ def loss_grad(loss, Z, A, Y, dOut, weights=None):
         per_row = per_element.mean(axis=1, dtype=np.float64)
         dOut[...] = (A - Y) * (share / k).astype(dt)
     return float(w @ per_row / total)
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on uint64 arrays (NumPy's array arithmetic wraps modulo 2**64)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(DROPOUT_MIX_1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(DROPOUT_MIX_2)
+    return z ^ (z >> np.uint64(31))
+
+
+def dropout(A, p, key, counter, layer, M, D):
+    """Inverted dropout of A with probability p: M = 1/(1 − p) where the generator of (key, counter,
+    layer) keeps an element, else 0; D = A ⊙ M.
+
+    The generator (docs/design.md): stream = mix(mix(key + counter·γ) + (layer + 1)·γ); element e
+    (row-major) draws bits = mix(stream + (e + 1)·γ) and is kept when bits >= floor(p·2**64).
+    """
+    gamma = np.array([DROPOUT_GAMMA], dtype=np.uint64)
+    inner = _mix64(np.array([key], dtype=np.uint64) + np.array([counter], dtype=np.uint64) * gamma)
+    stream = _mix64(inner + np.array([layer + 1], dtype=np.uint64) * gamma)
+    bits = _mix64(stream + np.arange(1, A.size + 1, dtype=np.uint64) * gamma)
+    keep = (bits >= np.uint64(dropout_threshold(p))).reshape(A.shape)
+    M[...] = np.where(keep, A.dtype.type(1.0 / (1.0 - p)), A.dtype.type(0))
+    D[...] = A * M
 
 
 @_reports_overflow
