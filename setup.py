@@ -90,6 +90,7 @@ def extension(name, sources):
 extensions = [
     extension("fastnet._cpu", ["fastnet/_cpu.pyx", *csrc]),
     extension("fastnet._kernels", ["fastnet/_kernels.pyx"]),
+    extension("fastnet._sklearn_kernels", ["fastnet/_sklearn_kernels.pyx"]),
     extension("fastnet._ops", ["fastnet/_ops.pyx"]),
     extension("fastnet._network", ["fastnet/_network.pyx"]),
     extension("fastnet._train", ["fastnet/_train.pyx"]),

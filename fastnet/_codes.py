@@ -12,19 +12,39 @@ views (Python, Cython, C) agree.
 ACTIVATIONS = ("identity", "relu", "leaky_relu", "tanh", "sigmoid", "softmax", "exp", "gelu")
 LAST_LAYER_ONLY = ("softmax",)
 
-# Losses, in code order.
-LOSSES = ("mse", "cross_entropy", "binary_cross_entropy")
+# Losses, in code order: those a Sequential takes, then scikit-learn's MLP losses, internal codes
+# of fastnet.sklearn (docs/design.md, "scikit-learn's conventions"): their gradient with respect
+# to Z is (A − Y)·wᵢ/Σw for all four, and a model with one adds L2 divided by the batch's Σw.
+MODEL_LOSSES = ("mse", "cross_entropy", "binary_cross_entropy")
+SKLEARN_LOSSES = ("sk_squared_error", "sk_log_loss", "sk_binary_log_loss", "sk_poisson")
+LOSSES = MODEL_LOSSES + SKLEARN_LOSSES
 # Losses whose gradient is taken with respect to Z, fused with the activation they require.
-FUSED = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
+FUSED = {
+    "cross_entropy": "softmax",
+    "binary_cross_entropy": "sigmoid",
+    "sk_squared_error": "identity",
+    "sk_log_loss": "softmax",
+    "sk_binary_log_loss": "sigmoid",
+    "sk_poisson": "exp",
+}
 # The metric reported beside each loss: (its name, how a batch is counted), in code order of METRICS.
 METRICS = ("mae", "argmax_accuracy", "threshold_accuracy")
-METRIC_OF_LOSS = {"mse": "mae", "cross_entropy": "argmax_accuracy", "binary_cross_entropy": "threshold_accuracy"}
+METRIC_OF_LOSS = {
+    "mse": "mae",
+    "cross_entropy": "argmax_accuracy",
+    "binary_cross_entropy": "threshold_accuracy",
+    "sk_squared_error": "mae",
+    "sk_log_loss": "argmax_accuracy",
+    "sk_binary_log_loss": "threshold_accuracy",
+    "sk_poisson": "mae",
+}
 METRIC_NAMES = {"mae": "mae", "argmax_accuracy": "accuracy", "threshold_accuracy": "accuracy"}
 
 # Optimisers, in code order, named as their classes (model files store these names), with the
-# names of their per-parameter state slots.
-OPTIMIZERS = ("SGD", "Adam")
-OPTIMIZER_SLOTS = {"SGD": ("velocity",), "Adam": ("m", "v")}
+# names of their per-parameter state slots. The Sklearn ones are scikit-learn's variants, used
+# by fastnet.sklearn only.
+OPTIMIZERS = ("SGD", "Adam", "SklearnSGD", "SklearnAdam")
+OPTIMIZER_SLOTS = {"SGD": ("velocity",), "Adam": ("m", "v"), "SklearnSGD": ("velocity",), "SklearnAdam": ("m", "v")}
 
 # Numeric constants of the activations.
 LEAKY_SLOPE = 0.01  # leaky_relu(z) = slope·z for z <= 0

@@ -3,8 +3,9 @@
 from libc.math cimport fabs, pow
 
 from fastnet cimport _cpu as cpu
+from fastnet cimport _sklearn_kernels as sklearn
 from fastnet._types cimport (FN_DROPOUT_GAMMA, FN_DROPOUT_MIX_1, FN_DROPOUT_MIX_2, FN_LOSS_BINARY_CROSS_ENTROPY,
-                             FN_LOSS_CROSS_ENTROPY, FN_LOSS_MSE, FN_METRIC_ARGMAX_ACCURACY, FN_METRIC_MAE,
+                             FN_LOSS_CROSS_ENTROPY, FN_LOSS_MSE, FN_LOSS_SK_SQUARED_ERROR, FN_METRIC_ARGMAX_ACCURACY, FN_METRIC_MAE,
                              floating, typed_log, typed_log1p, typed_sqrt)
 
 
@@ -107,8 +108,9 @@ cdef inline double cross_entropy_row(const floating *z, const floating *a, const
 cdef double loss_grad(int loss, const floating *Z, const floating *A, const floating *Y, const Py_ssize_t *ids,
                       const floating *w, floating *dOut, Py_ssize_t m, Py_ssize_t k) noexcept nogil:
     # Row i's share of the batch loss is wᵢ/Σw (1/m unweighted), and of its gradient too; per
-    # element, 1/k of that for the element means. The scalar loss is accumulated in double in
-    # both dtypes (a reduction, not per-element math).
+    # element, 1/k of that for the element means (scikit-learn's losses have no 1/k in their
+    # gradient). The scalar loss is accumulated in double in both dtypes (a reduction, not
+    # per-element math).
     cdef Py_ssize_t i, j, row
     cdef double total = 0, row_total, wi, wsum = weight_sum(w, m), per_weight
     cdef floating diff, z, share
@@ -123,7 +125,7 @@ cdef double loss_grad(int loss, const floating *Z, const floating *A, const floa
             dOut[i] = -Z[i] if Z[i] > 0 else Z[i]  # exp(−|z|) cannot overflow
         cpu.vexp(dOut, dOut, m * k)
     # a row's gradient share per unit of weight: d(diff²)/dA = 2·diff; element means divide by k
-    if loss == FN_LOSS_CROSS_ENTROPY:
+    if loss == FN_LOSS_CROSS_ENTROPY or loss >= FN_LOSS_SK_SQUARED_ERROR:
         per_weight = 1.0 / wsum
     else:
         per_weight = (2.0 if loss == FN_LOSS_MSE else 1.0) / (wsum * k)
@@ -137,16 +139,20 @@ cdef double loss_grad(int loss, const floating *Z, const floating *A, const floa
                 diff = A[j] - Y[j]
                 dOut[j] = diff * share
                 row_total += diff * diff
+            row_total /= k
         elif loss == FN_LOSS_CROSS_ENTROPY:
             row_total = cross_entropy_row(Z + row, A + row, Y + row if ids == NULL else NULL,
                                           ids[i] if ids != NULL else 0, dOut + row, share, k)
-        else:  # binary cross-entropy from logits, per element: max(z, 0) − z·y + log1p(exp(−|z|))
+        elif loss == FN_LOSS_BINARY_CROSS_ENTROPY:  # from logits: max(z, 0) − z·y + log1p(exp(−|z|))
             for j in range(row, row + k):
                 z = Z[j]
                 row_total += (z if z > 0 else 0) - z * Y[j] + typed_log1p(dOut[j])
                 dOut[j] = (A[j] - Y[j]) * share
+            row_total /= k
+        else:
+            row_total = sklearn.row_loss(loss, A + row, Y + row, dOut + row, share, k)
         total += row_total if w == NULL else wi * row_total
-    return total / (wsum if loss == FN_LOSS_CROSS_ENTROPY else wsum * k)
+    return total / wsum
 
 
 cdef inline Py_ssize_t row_argmax(const floating *row, Py_ssize_t k) noexcept nogil:

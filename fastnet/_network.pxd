@@ -61,6 +61,7 @@ cdef class Network:
     cdef int loss, metric, optimizer
     cdef unsigned long long dropout_key  # the model's dropout key (fastnet.layers.draw_dropout_key)
     cdef bint loss_is_fused          # the loss's gradient is taken w.r.t. Z (fastnet/_codes.py FUSED)
+    cdef bint sklearn_l2             # scikit-learn's loss: L2 divided by the batch's Σw, and in the loss
     cdef bint metric_per_row         # the metric counts rows, not elements
     cdef double lr, momentum, beta1, beta2, eps
     cdef bint nesterov

@@ -10,7 +10,8 @@ from fastnet._types cimport FN_METRIC_ARGMAX_ACCURACY
 
 import numpy as np
 
-from fastnet._codes import ACTIVATIONS, FUSED, LOSSES, METRIC_OF_LOSS, METRICS, OPTIMIZERS, dropout_threshold
+from fastnet._codes import (ACTIVATIONS, FUSED, LOSSES, METRIC_OF_LOSS, METRICS, OPTIMIZERS, SKLEARN_LOSSES,
+                            dropout_threshold)
 from fastnet.layers import TRAINED_ELSEWHERE
 
 cnp.import_array()
@@ -126,6 +127,7 @@ cdef class Network:
         self.is_double = self.dtype == np.float64
         self.loss = LOSSES.index(model.loss)
         self.loss_is_fused = model.loss in FUSED
+        self.sklearn_l2 = model.loss in SKLEARN_LOSSES
         self.metric = METRICS.index(METRIC_OF_LOSS[model.loss])
         self.metric_per_row = self.metric == FN_METRIC_ARGMAX_ACCURACY
         self.optimizer = OPTIMIZERS.index(opt.kind)

@@ -8,9 +8,12 @@ cimport numpy as cnp
 
 from fastnet cimport _cpu as cpu
 from fastnet cimport _kernels as kernels
+from fastnet cimport _sklearn_kernels as sk
 from fastnet._types cimport (FN_LOSS_BINARY_CROSS_ENTROPY, FN_LOSS_CROSS_ENTROPY, FN_LOSS_MSE,
                              FN_METRIC_ARGMAX_ACCURACY, FN_METRIC_MAE, FN_METRIC_THRESHOLD_ACCURACY, FN_NACT,
-                             FN_NLOSS, FN_NMETRIC, FN_NOPT, FN_OPT_ADAM, FN_OPT_SGD, floating)
+                             FN_LOSS_SK_BINARY_LOG_LOSS, FN_LOSS_SK_LOG_LOSS, FN_LOSS_SK_POISSON,
+                             FN_LOSS_SK_SQUARED_ERROR, FN_NLOSS, FN_NMETRIC, FN_NOPT, FN_OPT_ADAM, FN_OPT_SGD,
+                             FN_OPT_SKLEARNADAM, FN_OPT_SKLEARNSGD, floating)
 
 from fastnet._codes import ACTIVATIONS, LOSSES, dropout_threshold
 
@@ -25,7 +28,10 @@ COMPILED_CODES = {
     "FN_LOSS_MSE": FN_LOSS_MSE, "FN_LOSS_CROSS_ENTROPY": FN_LOSS_CROSS_ENTROPY,
     "FN_LOSS_BINARY_CROSS_ENTROPY": FN_LOSS_BINARY_CROSS_ENTROPY, "FN_METRIC_MAE": FN_METRIC_MAE,
     "FN_METRIC_ARGMAX_ACCURACY": FN_METRIC_ARGMAX_ACCURACY, "FN_METRIC_THRESHOLD_ACCURACY": FN_METRIC_THRESHOLD_ACCURACY,
-    "FN_OPT_SGD": FN_OPT_SGD, "FN_OPT_ADAM": FN_OPT_ADAM,
+    "FN_OPT_SGD": FN_OPT_SGD, "FN_OPT_ADAM": FN_OPT_ADAM, "FN_OPT_SKLEARNSGD": FN_OPT_SKLEARNSGD,
+    "FN_OPT_SKLEARNADAM": FN_OPT_SKLEARNADAM, "FN_LOSS_SK_SQUARED_ERROR": FN_LOSS_SK_SQUARED_ERROR,
+    "FN_LOSS_SK_LOG_LOSS": FN_LOSS_SK_LOG_LOSS, "FN_LOSS_SK_BINARY_LOG_LOSS": FN_LOSS_SK_BINARY_LOG_LOSS,
+    "FN_LOSS_SK_POISSON": FN_LOSS_SK_POISSON,
 }
 
 ctypedef fused element:
@@ -171,6 +177,8 @@ def loss_grad(loss, Z, A, Y, dOut, weights=None):
     """
     cdef int code = code_of(LOSS_CODES, loss, "loss")
     rows, ids = (None, Y) if Y.ndim == 1 else (Y, None)
+    if ids is not None and code != FN_LOSS_CROSS_ENTROPY:
+        raise ValueError(f"class ids as Y are for loss 'cross_entropy' only, got loss {loss!r}")
     if weights is not None and weights.shape != (A.shape[0],):
         raise ValueError(f"weights must have shape ({A.shape[0]},), got {weights.shape}")
     if is_double(Z):
@@ -230,41 +238,70 @@ cdef inline int check_in_place(object array, str name) except -1:
 
 def sgd_update(w, g, v, lr, momentum, nesterov):
     """v ← μ·v + g; w −= lr·v (or lr·(g + μ·v) with Nesterov), in place."""
+    run_sgd(w, g, v, lr, momentum, nesterov, False)
+
+
+def sklearn_sgd_update(w, g, v, lr, momentum, nesterov):
+    """scikit-learn's SGD: v ← μ·v − lr·g; w += v (or μ·v − lr·g with Nesterov), in place."""
+    run_sgd(w, g, v, lr, momentum, nesterov, True)
+
+
+cdef int run_sgd(w, g, v, double lr, double momentum, bint nesterov, bint sklearn) except -1:
     check_in_place(w, "w")
     check_in_place(v, "v")
     if is_double(w):
-        _sgd_update[double](w.reshape(-1), g.reshape(-1), v.reshape(-1), lr, momentum, nesterov)
+        _sgd_update[double](w.reshape(-1), g.reshape(-1), v.reshape(-1), lr, momentum, nesterov, sklearn)
     else:
-        _sgd_update[float](w.reshape(-1), g.reshape(-1), v.reshape(-1), lr, momentum, nesterov)
+        _sgd_update[float](w.reshape(-1), g.reshape(-1), v.reshape(-1), lr, momentum, nesterov, sklearn)
+    return 0
 
 
 cdef int _sgd_update(floating[::1] w, const floating[::1] g, floating[::1] v, double lr, double momentum,
-                     bint nesterov) except -1:
+                     bint nesterov, bint sklearn) except -1:
     cdef Py_ssize_t n = w.shape[0]
     if n == 0:
         return 0
     with nogil:
-        kernels.sgd(block(&w[n - 1], n), block(&g[n - 1], n), block(&v[n - 1], n), n, lr, momentum, nesterov)
+        if sklearn:
+            sk.sgd(block(&w[n - 1], n), block(&g[n - 1], n), block(&v[n - 1], n), n, lr, momentum, nesterov)
+        else:
+            kernels.sgd(block(&w[n - 1], n), block(&g[n - 1], n), block(&v[n - 1], n), n, lr, momentum, nesterov)
     return 0
 
 
 def adam_update(w, g, m, v, t, lr, beta1, beta2, eps):
     """Adam step t (from 1) with bias correction, in place."""
+    run_adam(w, g, m, v, t, lr, beta1, beta2, eps, False)
+
+
+def sklearn_adam_update(w, g, m, v, t, lr, beta1, beta2, eps):
+    """scikit-learn's Adam step t (from 1): eps added to √v before the bias correction, in place."""
+    run_adam(w, g, m, v, t, lr, beta1, beta2, eps, True)
+
+
+cdef int run_adam(w, g, m, v, long t, double lr, double beta1, double beta2, double eps, bint sklearn) except -1:
     check_in_place(w, "w")
     check_in_place(m, "m")
     check_in_place(v, "v")
     if is_double(w):
-        _adam_update[double](w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, lr, beta1, beta2, eps)
+        _adam_update[double](w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, lr, beta1, beta2, eps,
+                             sklearn)
     else:
-        _adam_update[float](w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, lr, beta1, beta2, eps)
+        _adam_update[float](w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, lr, beta1, beta2, eps,
+                            sklearn)
+    return 0
 
 
 cdef int _adam_update(floating[::1] w, const floating[::1] g, floating[::1] m, floating[::1] v, long t, double lr,
-                      double beta1, double beta2, double eps) except -1:
+                      double beta1, double beta2, double eps, bint sklearn) except -1:
     cdef Py_ssize_t n = w.shape[0]
     if n == 0:
         return 0
     with nogil:
-        kernels.adam(block(&w[n - 1], n), block(&g[n - 1], n), block(&m[n - 1], n), block(&v[n - 1], n), n, t, lr,
-                     beta1, beta2, eps)
+        if sklearn:
+            sk.adam(block(&w[n - 1], n), block(&g[n - 1], n), block(&m[n - 1], n), block(&v[n - 1], n), n, t, lr,
+                    beta1, beta2, eps)
+        else:
+            kernels.adam(block(&w[n - 1], n), block(&g[n - 1], n), block(&m[n - 1], n), block(&v[n - 1], n), n, t,
+                         lr, beta1, beta2, eps)
     return 0

@@ -9,8 +9,9 @@ from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 from fastnet cimport _cpu as cpu
 from fastnet cimport _kernels as kernels
+from fastnet cimport _sklearn_kernels as sk
 from fastnet._network cimport Layer, Network, Rows, forward_rows, training_output, typed
-from fastnet._types cimport FN_OPT_SGD, floating
+from fastnet._types cimport FN_OPT_SGD, FN_OPT_SKLEARNADAM, FN_OPT_SKLEARNSGD, floating
 
 cnp.import_array()
 
@@ -18,16 +19,17 @@ cnp.import_array()
 cdef class Stretch:
     """What one ``train`` call did: batches run, optimiser steps taken, sums for the epoch's logs
     (each batch's loss times its weight sum, and the weight sums: rows without sample weights;
-    the weighted metric sum and its count), and the non-finite loss that stopped it (None when
-    every batch was finite), and the last batch's loss."""
+    each batch's loss times its rows, as scikit-learn averages; the weighted metric sum and its
+    count), the non-finite loss that stopped it (None when every batch was finite), and the
+    last batch's loss."""
     cdef readonly Py_ssize_t batches, steps
-    cdef readonly double loss_sum, weight_sum, metric_sum, metric_count, last_loss
+    cdef readonly double loss_sum, weight_sum, row_loss_sum, metric_sum, metric_count, last_loss
     cdef readonly object failed_loss
 
 
 cdef struct Sums:
     Py_ssize_t batches, steps
-    double loss_sum, weight_sum, metric_sum, metric_count, last_loss
+    double loss_sum, weight_sum, row_loss_sum, metric_sum, metric_count, last_loss
     bint failed
     double failed_loss
 
@@ -63,7 +65,7 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
                                 or not weights.flags.c_contiguous):
         raise ValueError(f"weights must be a C-contiguous {net.dtype} array of shape ({m},)")
     sums.batches = sums.steps = 0
-    sums.loss_sum = sums.weight_sum = sums.metric_sum = sums.metric_count = sums.last_loss = 0
+    sums.loss_sum = sums.weight_sum = sums.row_loss_sum = sums.metric_sum = sums.metric_count = sums.last_loss = 0
     sums.failed = False
     sums.failed_loss = 0
     rows = net.start_training(min(batch_size, m))
@@ -77,7 +79,7 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     net.stop_training()
     cdef Stretch result = Stretch.__new__(Stretch)
     result.batches, result.steps = sums.batches, sums.steps
-    result.loss_sum, result.weight_sum = sums.loss_sum, sums.weight_sum
+    result.loss_sum, result.weight_sum, result.row_loss_sum = sums.loss_sum, sums.weight_sum, sums.row_loss_sum
     result.metric_sum, result.metric_count, result.last_loss = sums.metric_sum, sums.metric_count, sums.last_loss
     result.failed_loss = sums.failed_loss if sums.failed else None
     return result
@@ -123,6 +125,8 @@ cdef void train_batches(Network net, Rows work, const floating *X, const floatin
         forward_rows(net, work, Xb, rows, True, dropout_count + sums.batches)
         loss = loss_and_output_gradient(net, work, Yb, idb, wb, rows)
         weight = kernels.weight_sum(wb, rows)
+        if net.sklearn_l2 and weight != 0:  # scikit-learn reports the L2 term in the loss
+            loss += 0.5 * l2_term(net, X) / weight
         sums.metric_sum += kernels.metric_sum(net.metric, typed(work.A[net.n_layers - 1], X), Yb, idb, wb, rows, k)
         sums.metric_count += weight if net.metric_per_row else weight * k
         sums.batches += 1
@@ -132,9 +136,10 @@ cdef void train_batches(Network net, Rows work, const floating *X, const floatin
             sums.failed_loss = loss
             return
         if weight != 0:  # a batch of no weight has no gradient: no step
-            backward_and_update(net, work, Xb, rows, step + sums.steps + 1)
+            backward_and_update(net, work, Xb, rows, step + sums.steps + 1, 1 / weight if net.sklearn_l2 else 1)
             sums.steps += 1
         sums.loss_sum += loss * weight
+        sums.row_loss_sum += loss * rows
         sums.weight_sum += weight
         if seconds_now() > deadline:
             return
@@ -163,8 +168,24 @@ cdef inline void through_mask(floating *dA, const floating *M, Py_ssize_t n) noe
         dA[e] *= M[e]
 
 
-cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssize_t rows, long t) noexcept nogil:
-    """Back-propagate from the last layer's dZ, updating each layer once its dX is computed."""
+cdef double l2_term(Network net, const floating *like) noexcept nogil:
+    """Σ over layers of l2·‖W‖²."""
+    cdef int i
+    cdef Py_ssize_t e
+    cdef double total, norms = 0
+    cdef const floating *W
+    for i in range(net.n_layers):
+        W, total = typed(net.layers[i].W, like), 0
+        for e in range(net.layers[i].n_in * net.layers[i].n_out):
+            total += W[e] * W[e]
+        norms += net.layers[i].l2 * total
+    return norms
+
+
+cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssize_t rows, long t,
+                              double l2_scale) noexcept nogil:
+    """Back-propagate from the last layer's dZ, updating each layer once its dX is computed; each
+    layer's L2 strength is scaled by ``l2_scale`` (scikit-learn's 1/Σw)."""
     cdef int i
     cdef Layer *L
     cdef Layer *below
@@ -183,10 +204,20 @@ cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssi
         W, b, dZ = typed(L.W, Xb), typed(L.b, Xb), typed(work.dZ[i], Xb)
         size = L.n_in * L.n_out
         if plain_sgd:
-            kernels.backward_sgd(inputs, W, b, dZ, L.l2, net.lr, typed(L.db, Xb), dX, rows, L.n_in, L.n_out)
+            kernels.backward_sgd(inputs, W, b, dZ, L.l2 * l2_scale, net.lr, typed(L.db, Xb), dX, rows, L.n_in,
+                                 L.n_out)
         else:
-            kernels.backward(inputs, W, dZ, L.l2, typed(L.dW, Xb), typed(L.db, Xb), dX, rows, L.n_in, L.n_out)
-            if net.optimizer == FN_OPT_SGD:
+            kernels.backward(inputs, W, dZ, L.l2 * l2_scale, typed(L.dW, Xb), typed(L.db, Xb), dX, rows, L.n_in,
+                             L.n_out)
+            if net.optimizer == FN_OPT_SKLEARNSGD:
+                sk.sgd(W, typed(L.dW, Xb), typed(L.velocity_W, Xb), size, net.lr, net.momentum, net.nesterov)
+                sk.sgd(b, typed(L.db, Xb), typed(L.velocity_b, Xb), L.n_out, net.lr, net.momentum, net.nesterov)
+            elif net.optimizer == FN_OPT_SKLEARNADAM:
+                sk.adam(W, typed(L.dW, Xb), typed(L.m_W, Xb), typed(L.v_W, Xb), size, t, net.lr, net.beta1,
+                        net.beta2, net.eps)
+                sk.adam(b, typed(L.db, Xb), typed(L.m_b, Xb), typed(L.v_b, Xb), L.n_out, t, net.lr, net.beta1,
+                        net.beta2, net.eps)
+            elif net.optimizer == FN_OPT_SGD:
                 kernels.sgd(W, typed(L.dW, Xb), typed(L.velocity_W, Xb), size, net.lr, net.momentum, net.nesterov)
                 kernels.sgd(b, typed(L.db, Xb), typed(L.velocity_b, Xb), L.n_out, net.lr, net.momentum,
                             net.nesterov)

@@ -10,6 +10,10 @@ cdef extern from "fn_codes.h" nogil:
         FN_LOSS_MSE
         FN_LOSS_CROSS_ENTROPY
         FN_LOSS_BINARY_CROSS_ENTROPY
+        FN_LOSS_SK_SQUARED_ERROR
+        FN_LOSS_SK_LOG_LOSS
+        FN_LOSS_SK_BINARY_LOG_LOSS
+        FN_LOSS_SK_POISSON
         FN_NLOSS
         FN_METRIC_MAE
         FN_METRIC_ARGMAX_ACCURACY
@@ -17,6 +21,8 @@ cdef extern from "fn_codes.h" nogil:
         FN_NMETRIC
         FN_OPT_SGD
         FN_OPT_ADAM
+        FN_OPT_SKLEARNSGD
+        FN_OPT_SKLEARNADAM
         FN_NOPT
     const unsigned long long FN_DROPOUT_GAMMA
     const unsigned long long FN_DROPOUT_MIX_1

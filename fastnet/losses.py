@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from fastnet._codes import FUSED, LOSSES, METRIC_NAMES, METRIC_OF_LOSS
+from fastnet._codes import FUSED, METRIC_NAMES, METRIC_OF_LOSS
+from fastnet._codes import MODEL_LOSSES as LOSSES
 from fastnet.activations import _Named, resolve_name
 
 __all__ = ["LOSSES", "FUSED", "MSE", "CrossEntropy", "BinaryCrossEntropy", "loss_name", "check_pairing",

@@ -116,7 +116,42 @@ class Adam(_Settings):
         ops.adam_update(w, g, state["m"], state["v"], t, self.learning_rate, self.beta1, self.beta2, self.eps)
 
 
-OPTIMIZERS = {cls.kind: cls for cls in (SGD, Adam)}
+@dataclass
+class SklearnSGD(SGD):
+    """scikit-learn's SGD, for ``fastnet.sklearn``: ``v ← momentum·v − learning_rate·g``, then
+    ``w += v``, or with Nesterov ``w += momentum·v − learning_rate·g`` using the updated ``v``.
+    As scikit-learn, momentum may be 1 and Nesterov may go with momentum 0."""
+
+    kind: ClassVar[str] = "SklearnSGD"
+    slots: ClassVar[tuple[str, ...]] = OPTIMIZER_SLOTS["SklearnSGD"]
+
+    def _checked(self, name: str, value: Any) -> Any:
+        if name == "momentum":
+            return _check_number("momentum", value, 0.0, math.nextafter(1.0, 2.0))
+        return super()._checked(name, value)
+
+    def _check_together(self) -> None:
+        pass
+
+    def update(self, ops: Any, w: Any, g: Any, state: dict[str, Any], t: int) -> None:
+        """Apply one step to ``w`` in place (``t`` is unused by SGD)."""
+        ops.sklearn_sgd_update(w, g, state["velocity"], self.learning_rate, self.momentum, self.nesterov)
+
+
+@dataclass
+class SklearnAdam(Adam):
+    """scikit-learn's Adam, for ``fastnet.sklearn``: the step's rate is
+    ``learning_rate·√(1 − β2ᵗ)/(1 − β1ᵗ)`` and ``eps`` is added to the uncorrected ``√v``."""
+
+    kind: ClassVar[str] = "SklearnAdam"
+    slots: ClassVar[tuple[str, ...]] = OPTIMIZER_SLOTS["SklearnAdam"]
+
+    def update(self, ops: Any, w: Any, g: Any, state: dict[str, Any], t: int) -> None:
+        """Apply step ``t`` (from 1) to ``w`` in place."""
+        ops.sklearn_adam_update(w, g, state["m"], state["v"], t, self.learning_rate, self.beta1, self.beta2, self.eps)
+
+
+OPTIMIZERS = {cls.kind: cls for cls in (SGD, Adam, SklearnSGD, SklearnAdam)}
 Optimizer = SGD | Adam
 
 
@@ -124,7 +159,7 @@ def check_optimizer(optimizer: Any) -> Optimizer:
     """``optimizer`` itself if it is a fastnet optimiser; ``SGD()`` for None."""
     if optimizer is None:
         return SGD()
-    if isinstance(optimizer, (SGD, Adam)):
+    if type(optimizer) in (SGD, Adam):  # scikit-learn's variants belong to fastnet.sklearn
         return optimizer
     if isinstance(optimizer, type) and optimizer in (SGD, Adam):
         return optimizer()

@@ -109,7 +109,7 @@ def test_unknown_names_are_value_errors(ops):
 def test_the_package_tables_come_from_codes():
     assert fastnet.activations.ACTIVATIONS is codes.ACTIVATIONS
     assert fastnet.activations.LAST_LAYER_ONLY is codes.LAST_LAYER_ONLY
-    assert fastnet.losses.LOSSES is codes.LOSSES and fastnet.losses.FUSED is codes.FUSED
+    assert fastnet.losses.LOSSES is codes.MODEL_LOSSES and fastnet.losses.FUSED is codes.FUSED
     assert tuple(fastnet.optimizers.OPTIMIZERS) == codes.OPTIMIZERS
     for kind, optimizer in fastnet.optimizers.OPTIMIZERS.items():
         assert optimizer.kind == kind and optimizer.slots is codes.OPTIMIZER_SLOTS[kind]
@@ -118,4 +118,4 @@ def test_the_package_tables_come_from_codes():
                fastnet.Exp, fastnet.GELU]
     assert sorted(cls.name for cls in classes) == sorted(codes.ACTIVATIONS)  # a class for every activation
     assert sorted(cls.name for cls in (fastnet.MSE, fastnet.CrossEntropy, fastnet.BinaryCrossEntropy)) == sorted(
-        codes.LOSSES)
+        codes.MODEL_LOSSES)

@@ -24,7 +24,7 @@ from helpers import KERNEL_TOL, assert_close
 compiled, reference = fastnet.ops, fastnet.reference.ops
 BOTH = [compiled, reference]
 OPS = ["dense_forward", "activation_backward", "dense_backward", "dense_backward_sgd", "loss_grad", "dropout",
-       "sgd_update", "adam_update"]
+       "sgd_update", "adam_update", "sklearn_sgd_update", "sklearn_adam_update"]
 DTYPES = [np.float64, np.float32]
 # (m, n_in, n_out): one sample, odd sizes, both sides of the micro-kernel/BLAS threshold, one or two
 # rows against a large W (BLAS GEMV row by row), and many rows through a narrow layer
@@ -212,13 +212,20 @@ def test_dense_backward_sgd(cpu_path, gemm, dtype, shape):
 def loss_cases(m, k, dtype, scale):
     rng = np.random.default_rng(10)
     Z = data((m, k), dtype, 11, scale)
-    for loss, activation in (("mse", "tanh"), ("cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")):
+    pairs = [("mse", "tanh"), ("cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid"),
+             ("sk_squared_error", "identity"), ("sk_log_loss", "softmax"), ("sk_binary_log_loss", "sigmoid")]
+    if scale < 100:  # exp(Z) of the extremes overflows
+        pairs.append(("sk_poisson", "exp"))
+    for loss, activation in pairs:
         A = np.empty_like(Z)
         reference.dense_forward(Z, np.eye(k, dtype=dtype), np.zeros(k, dtype), activation, Z.copy(), A)
         if loss == "cross_entropy":
             yield loss, Z, A, rng.integers(0, k, m).astype(np.intp)
+        if activation == "softmax":
             P = rng.random((m, k))
             Y = (P / P.sum(axis=1, keepdims=True)).astype(dtype)
+        elif loss == "sk_poisson":
+            Y = rng.poisson(2.0, (m, k)).astype(dtype)
         else:
             Y = rng.random((m, k)).astype(dtype)
         yield loss, Z, A, Y
@@ -239,7 +246,16 @@ def test_loss_grad(cpu_path, dtype, shape):
 
 
 # ---------------------------------------------------------------------------- optimiser steps
-OPTIMIZER_STEPS = {"sgd": (0.0, False), "momentum": (0.9, False), "nesterov": (0.9, True), "adam": None}
+OPTIMIZER_STEPS = {  # kind: one step of it through ops, on (w, g, slot 1, slot 2, t)
+    "sgd": lambda ops, w, g, m, v, t: ops.sgd_update(w, g, m, 0.1, 0.0, False),
+    "momentum": lambda ops, w, g, m, v, t: ops.sgd_update(w, g, m, 0.1, 0.9, False),
+    "nesterov": lambda ops, w, g, m, v, t: ops.sgd_update(w, g, m, 0.1, 0.9, True),
+    "adam": lambda ops, w, g, m, v, t: ops.adam_update(w, g, m, v, t, 1e-3, 0.9, 0.999, 1e-8),
+    "sklearn sgd": lambda ops, w, g, m, v, t: ops.sklearn_sgd_update(w, g, m, 0.1, 0.0, False),
+    "sklearn momentum": lambda ops, w, g, m, v, t: ops.sklearn_sgd_update(w, g, m, 0.1, 0.9, False),
+    "sklearn nesterov": lambda ops, w, g, m, v, t: ops.sklearn_sgd_update(w, g, m, 0.1, 0.9, True),
+    "sklearn adam": lambda ops, w, g, m, v, t: ops.sklearn_adam_update(w, g, m, v, t, 1e-3, 0.9, 0.999, 1e-8),
+}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -249,15 +265,12 @@ def test_optimizer_updates(cpu_path, dtype, shape):
     _, n_in, n_out = shape
     for size in ((n_in, n_out), (n_out,)):  # a weight matrix and a bias vector
         w0, m0, v0 = data(size, dtype, 12), data(size, dtype, 15), np.abs(data(size, dtype, 14))
-        for kind, sgd in OPTIMIZER_STEPS.items():
+        for kind, step in OPTIMIZER_STEPS.items():
             states = [(w0.copy(), m0.copy(), v0.copy()) for _ in BOTH]
             for t in (1, 2, 3, 7):
                 g = data(size, dtype, 100 + t)
                 for ops, (w, m, v) in zip(BOTH, states):
-                    if sgd is None:
-                        ops.adam_update(w, g, m, v, t, 1e-3, 0.9, 0.999, 1e-8)
-                    else:
-                        ops.sgd_update(w, g, m, 0.1, *sgd)
+                    step(ops, w, g, m, v, t)
                 for got, want, name in zip(*states, ("w", "slot 1", "slot 2")):
                     assert_close(got, want, KERNEL_TOL[dtype], what=f"{kind} step {t} {name} {size}")
 

@@ -107,7 +107,8 @@ def bad_states(model):
     extra = state.copy()
     extra.slots[2]["velocity"] = extra.slots[2]["m"].copy()
     yield "an extra slot", extra, r"slots\[2\] must hold exactly"
-    yield "an unknown kind", OptimizerState("RMSprop", state.copy().slots, 1), r"kind must be one of \['SGD', 'Adam'\]"
+    yield "an unknown kind", OptimizerState("RMSprop", state.copy().slots, 1), \
+        r"kind must be one of \['SGD', 'Adam', 'SklearnSGD', 'SklearnAdam'\]"
     yield "a negative step", OptimizerState("Adam", state.copy().slots, -1), r"step must be an integer >= 0"
 
 

@@ -25,6 +25,9 @@ from helpers import (
 compiled, reference = fastnet.ops, fastnet.reference.ops
 DTYPES = [np.float64, np.float32]
 LOSSES = ["mse", "cross_entropy", "cross_entropy_ids", "binary_cross_entropy"]
+SKLEARN_LOSSES = ["sk_squared_error", "sk_log_loss", "sk_binary_log_loss", "sk_poisson"]
+LAST_ACTIVATION = {"mse": "tanh", "binary_cross_entropy": "sigmoid", "sk_squared_error": "identity",
+                   "sk_binary_log_loss": "sigmoid", "sk_poisson": "exp"}  # the others: softmax
 
 
 def loss_case(loss, m, k, dtype, seed=0):
@@ -32,12 +35,14 @@ def loss_case(loss, m, k, dtype, seed=0):
     rng = np.random.default_rng(seed)
     Z = (rng.standard_normal((m, k)) * 3).astype(dtype)
     A = np.empty_like(Z)
-    last = {"mse": "tanh", "binary_cross_entropy": "sigmoid"}.get(loss, "softmax")
+    last = LAST_ACTIVATION.get(loss, "softmax")
     reference.dense_forward(Z, np.eye(k, dtype=dtype), np.zeros(k, dtype), last, Z.copy(), A)
     if loss == "cross_entropy_ids":
         return "cross_entropy", Z, A, rng.integers(0, k, size=m).astype(np.intp)
-    if loss == "cross_entropy":
+    if loss in ("cross_entropy", "sk_log_loss"):
         return loss, Z, A, rng.dirichlet(np.ones(k), size=m).astype(dtype)
+    if loss == "sk_poisson":
+        return loss, Z, A, rng.poisson(2.0, size=(m, k)).astype(dtype)
     return loss, Z, A, rng.uniform(size=(m, k)).astype(dtype)
 
 
@@ -53,7 +58,7 @@ def per_row_losses(loss, Z, A, Y):
 
 # ---------------------------------------------------------------------------- the op
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", LOSSES)
+@pytest.mark.parametrize("case", LOSSES + SKLEARN_LOSSES)
 @pytest.mark.parametrize("m, k", [(1, 2), (7, 3), (64, 10)])
 def test_weighted_loss_is_the_weighted_mean_of_row_losses(case, dtype, m, k):
     loss, Z, A, Y = loss_case(case, m, k, dtype)
@@ -73,7 +78,7 @@ def test_weighted_loss_is_the_weighted_mean_of_row_losses(case, dtype, m, k):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", LOSSES)
+@pytest.mark.parametrize("case", LOSSES + SKLEARN_LOSSES)
 def test_integer_weights_equal_repeated_rows(case, dtype):
     """Weight 3 counts a row three times: loss and summed gradients of repeated rows."""
     loss, Z, A, Y = loss_case(case, 6, 4, dtype)
@@ -90,7 +95,7 @@ def test_integer_weights_equal_repeated_rows(case, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", LOSSES)
+@pytest.mark.parametrize("case", LOSSES + SKLEARN_LOSSES)
 def test_unit_weights_equal_no_weights(case, dtype):
     loss, Z, A, Y = loss_case(case, 9, 3, dtype)
     for ops in (reference, compiled):
@@ -100,7 +105,7 @@ def test_unit_weights_equal_no_weights(case, dtype):
         assert_close(grad, want_grad, KERNEL_TOL[dtype])
 
 
-@pytest.mark.parametrize("case", LOSSES)
+@pytest.mark.parametrize("case", LOSSES + SKLEARN_LOSSES)
 def test_weights_summing_to_zero_give_no_loss_and_no_gradient(case):
     loss, Z, A, Y = loss_case(case, 5, 3, np.float64)
     for w in (np.zeros(5), np.array([1.0, -1.0, 0.0, 2.0, -2.0])):

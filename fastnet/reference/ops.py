@@ -21,8 +21,13 @@ from fastnet._codes import (
     GELU_SQRT_2_OVER_PI,
     LEAKY_SLOPE,
     LOSSES,
+    SKLEARN_LOSSES,
     dropout_threshold,
 )
+from fastnet.reference.sklearn_ops import row_losses, sklearn_adam_update, sklearn_sgd_update
+
+__all__ = ["dense_forward", "activation_backward", "dense_backward", "dense_backward_sgd", "loss_grad", "dropout",
+           "sgd_update", "adam_update", "sklearn_sgd_update", "sklearn_adam_update"]
 
 
 def _reports_overflow(op):
@@ -132,15 +137,18 @@ def dense_backward_sgd(X, W, b, dZ, l2, lr, db, dX=None):
 @_reports_overflow
 def loss_grad(loss, Z, A, Y, dOut, weights=None):
     """Return the data loss Σ wᵢ·lossᵢ / Σ wᵢ; write its gradient, dA (mse) or the fused dZ
-    (cross-entropies), to dOut.
+    (cross-entropies and scikit-learn's losses), to dOut.
 
-    lossᵢ is row i's loss: for mse and binary_cross_entropy the mean over its k outputs. Without
+    lossᵢ is row i's loss: for mse and binary_cross_entropy the mean over its k outputs, for
+    scikit-learn's losses as ``sklearn_ops.row_losses`` states them. Without
     ``weights`` every row weighs 1 (the mean over rows); weights summing to 0 give 0 and a zero
     gradient. ``Y`` is ``(m, k)`` in the model's dtype, or for ``cross_entropy`` may be class ids
     of shape ``(m,)`` (intp); ``weights`` is ``(m,)`` in the model's dtype.
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}")
+    if Y.ndim == 1 and loss != "cross_entropy":
+        raise ValueError(f"class ids as Y are for loss 'cross_entropy' only, got loss {loss!r}")
     m, k = A.shape
     dt = Z.dtype.type
     w = np.ones(m) if weights is None else weights.astype(np.float64)
@@ -153,6 +161,9 @@ def loss_grad(loss, Z, A, Y, dOut, weights=None):
         diff = A - Y
         per_row = (diff * diff).mean(axis=1, dtype=np.float64)
         dOut[...] = diff * (share * (2.0 / k)).astype(dt)
+    elif loss in SKLEARN_LOSSES:  # fused: (A − Y)·wᵢ/Σw, no 1/k
+        per_row = row_losses(loss, A, Y)
+        dOut[...] = (A - Y) * share.astype(dt)
     elif loss == "cross_entropy":
         log_p = _log_softmax(Z)
         target = Y
