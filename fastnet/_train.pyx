@@ -44,14 +44,22 @@ cdef inline void *data(object array):
     return cnp.PyArray_DATA(<cnp.ndarray> array)
 
 
+cdef int check_weights(Network net, weights, Py_ssize_t m) except -1:
+    if weights is not None and (weights.shape != (m,) or weights.dtype != net.dtype
+                                or not weights.flags.c_contiguous):
+        raise ValueError(f"weights must be a C-contiguous {net.dtype} array of shape ({m},)")
+    return 0
+
+
 def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_ssize_t first, Py_ssize_t last,
-          long step, unsigned long long dropout_count=0, double seconds):
+          long step, unsigned long long dropout_count=0, double seconds, bint keep_going=False):
     """Train batches ``first .. last-1`` of an epoch over ``(X, Y)`` (validated: C-contiguous, the
     network's dtype; Y may be class ids) with per-row ``weights`` (None, or any finite values of
     that dtype and shape (m,)), taking rows in ``order`` (an intp permutation, or None for in
     place); ``step`` is the optimiser steps taken before, ``dropout_count`` the training batches
     run before (batch b of this call draws the dropout masks of count ``dropout_count + b``). A
-    batch whose weights sum to 0 makes no update. Stops early after ``seconds`` or at a non-finite loss (whose batch gets no update).
+    batch whose weights sum to 0 makes no update. Stops early after ``seconds``, or at a non-finite
+    loss (whose batch gets no update) unless ``keep_going`` (scikit-learn steps on through NaN).
     Returns a ``Stretch``."""
     cdef Sums sums
     cdef Py_ssize_t m = X.shape[0]
@@ -61,9 +69,7 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     cdef void *y = data(Y)
     cdef void *w = NULL if weights is None else data(weights)
     cdef Rows rows
-    if weights is not None and (weights.shape != (m,) or weights.dtype != net.dtype
-                                or not weights.flags.c_contiguous):
-        raise ValueError(f"weights must be a C-contiguous {net.dtype} array of shape ({m},)")
+    check_weights(net, weights, m)
     sums.batches = sums.steps = 0
     sums.loss_sum = sums.weight_sum = sums.row_loss_sum = sums.metric_sum = sums.metric_count = sums.last_loss = 0
     sums.failed = False
@@ -72,10 +78,10 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     with nogil:
         if net.is_double:
             train_batches(net, rows, <double *> x, <double *> y, ids, <double *> w, order_, m, batch_size, first,
-                          last, step, dropout_count, seconds, &sums)
+                          last, step, dropout_count, seconds, keep_going, &sums)
         else:
             train_batches(net, rows, <float *> x, <float *> y, ids, <float *> w, order_, m, batch_size, first, last,
-                          step, dropout_count, seconds, &sums)
+                          step, dropout_count, seconds, keep_going, &sums)
     net.stop_training()
     cdef Stretch result = Stretch.__new__(Stretch)
     result.batches, result.steps = sums.batches, sums.steps
@@ -85,10 +91,48 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     return result
 
 
+def gradient(Network net, X, Y, *, weights=None):
+    """The loss of the whole batch ``(X, Y)`` (validated as for ``train``; with scikit-learn's L2
+    term for its losses) and its gradient in every layer's dW and db, without a step: the
+    function and gradient L-BFGS asks for."""
+    cdef Py_ssize_t m = X.shape[0]
+    cdef const Py_ssize_t *ids = <Py_ssize_t *> data(Y) if Y.ndim == 1 else NULL
+    cdef void *x = data(X)
+    cdef void *y = data(Y)
+    cdef void *w = NULL if weights is None else data(weights)
+    cdef Rows rows
+    cdef double loss
+    cdef int i
+    check_weights(net, weights, m)
+    for i in range(net.n_layers):
+        if net.layers[i].dropout != 0:
+            raise ValueError("gradient takes networks without dropout (it computes one deterministic gradient)")
+    rows = net.start_training(m)
+    with nogil:
+        if net.is_double:
+            loss = batch_gradient(net, rows, <double *> x, <double *> y, ids, <double *> w, m)
+        else:
+            loss = batch_gradient(net, rows, <float *> x, <float *> y, ids, <float *> w, m)
+    net.stop_training()
+    return loss
+
+
+cdef double batch_gradient(Network net, Rows work, const floating *X, const floating *Y, const Py_ssize_t *ids,
+                           const floating *w, Py_ssize_t m) noexcept nogil:
+    cdef double loss, weight
+    forward_rows(net, work, X, m, False, 0)
+    loss = loss_and_output_gradient(net, work, Y, ids, w, m)
+    weight = kernels.weight_sum(w, m)
+    if net.sklearn_l2 and weight != 0:
+        loss += 0.5 * l2_term(net, X) / weight
+    backward_and_update(net, work, X, m, 0, 1 / weight if net.sklearn_l2 and weight != 0 else 1, False)
+    return loss
+
+
 cdef void train_batches(Network net, Rows work, const floating *X, const floating *Y, const Py_ssize_t *ids,
                         const floating *weights, const Py_ssize_t *order, Py_ssize_t m, Py_ssize_t batch_size,
                         Py_ssize_t first, Py_ssize_t last, long step, unsigned long long dropout_count, double seconds,
-                        Sums *sums) noexcept nogil:
+                        bint keep_going, Sums *sums) noexcept nogil:
     cdef double deadline = seconds_now() + seconds, loss, weight
     cdef Py_ssize_t batch, start, rows, r, n_in = net.layers[0].n_in
     cdef Py_ssize_t k = net.layers[net.n_layers - 1].n_out
@@ -131,12 +175,12 @@ cdef void train_batches(Network net, Rows work, const floating *X, const floatin
         sums.metric_count += weight if net.metric_per_row else weight * k
         sums.batches += 1
         sums.last_loss = loss
-        if not isfinite(loss):
+        if not isfinite(loss) and not keep_going:
             sums.failed = True
             sums.failed_loss = loss
             return
         if weight != 0:  # a batch of no weight has no gradient: no step
-            backward_and_update(net, work, Xb, rows, step + sums.steps + 1, 1 / weight if net.sklearn_l2 else 1)
+            backward_and_update(net, work, Xb, rows, step + sums.steps + 1, 1 / weight if net.sklearn_l2 else 1, True)
             sums.steps += 1
         sums.loss_sum += loss * weight
         sums.row_loss_sum += loss * rows
@@ -183,9 +227,10 @@ cdef double l2_term(Network net, const floating *like) noexcept nogil:
 
 
 cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssize_t rows, long t,
-                              double l2_scale) noexcept nogil:
-    """Back-propagate from the last layer's dZ, updating each layer once its dX is computed; each
-    layer's L2 strength is scaled by ``l2_scale`` (scikit-learn's 1/Σw)."""
+                              double l2_scale, bint update) noexcept nogil:
+    """Back-propagate from the last layer's dZ, updating each layer once its dX is computed (with
+    ``update``; else only its dW and db are filled); each layer's L2 strength is scaled by
+    ``l2_scale`` (scikit-learn's 1/Σw)."""
     cdef int i
     cdef Layer *L
     cdef Layer *below
@@ -195,7 +240,7 @@ cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssi
     cdef floating *b
     cdef floating *dZ
     cdef Py_ssize_t size
-    cdef bint plain_sgd = net.optimizer == FN_OPT_SGD and net.momentum == 0
+    cdef bint plain_sgd = update and net.optimizer == FN_OPT_SGD and net.momentum == 0
     for i in range(net.n_layers - 1, -1, -1):
         L = &net.layers[i]
         below = &net.layers[i - 1] if i > 0 else NULL
@@ -209,7 +254,9 @@ cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssi
         else:
             kernels.backward(inputs, W, dZ, L.l2 * l2_scale, typed(L.dW, Xb), typed(L.db, Xb), dX, rows, L.n_in,
                              L.n_out)
-            if net.optimizer == FN_OPT_SKLEARNSGD:
+            if not update:
+                pass
+            elif net.optimizer == FN_OPT_SKLEARNSGD:
                 sk.sgd(W, typed(L.dW, Xb), typed(L.velocity_W, Xb), size, net.lr, net.momentum, net.nesterov)
                 sk.sgd(b, typed(L.db, Xb), typed(L.velocity_b, Xb), L.n_out, net.lr, net.momentum, net.nesterov)
             elif net.optimizer == FN_OPT_SKLEARNADAM:

@@ -1,0 +1,147 @@
+"""The compiled network behind an estimator.
+
+fastnet ``Dense`` layers hold the estimator's coefficients (after a fit, ``coefs_[i]`` and
+``intercepts_[i]`` *are* the layers' ``W`` and ``b``), one engine ``Network`` trains and runs
+them with scikit-learn's loss, L2 and optimiser codes (docs/design.md, "scikit-learn's
+conventions"), and the optimiser's state lives beside them. The public lists stay the source
+of truth: arrays assigned to them are copied in before the next use.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import fastnet
+from fastnet import _predict, _train
+from fastnet._network import Network
+from fastnet.optimizer_state import OptimizerState
+from fastnet.optimizers import SklearnAdam, SklearnSGD
+
+# scikit-learn's activation names as fastnet's
+ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu", "softmax": "softmax",
+               "exp": "exp"}
+# the loss scikit-learn trains each output activation with
+LOSS_OF_OUTPUT = {"identity": "sk_squared_error", "exp": "sk_poisson", "softmax": "sk_log_loss",
+                  "logistic": "sk_binary_log_loss"}
+PREDICT_CHUNK_ROWS = 8192
+
+
+class _ModelView:
+    """The attributes ``fastnet._network.Network`` reads from a model."""
+
+    def __init__(self, layers: list[Any], loss: str, optimizer: Any) -> None:
+        self.layers, self.loss, self.optimizer = tuple(layers), loss, optimizer
+        self.dtype = self.layers[0].dtype
+        self._dropout_key = 0  # the estimators have no dropout
+
+
+class EngineNet:
+    """Layers, network and optimiser state of one estimator, in one dtype."""
+
+    def __init__(self, coefs: list[np.ndarray], intercepts: list[np.ndarray], activation: str, out_activation: str,
+                 alpha: float, dtype: np.dtype) -> None:
+        n = len(coefs)
+        self.config = (activation, out_activation, float(alpha), np.dtype(dtype))
+        self.layers = [
+            fastnet.Dense(*coef.shape, ACTIVATIONS[out_activation if i == n - 1 else activation], l2=alpha,
+                          dtype=dtype, seed=0)
+            for i, coef in enumerate(coefs)
+        ]
+        self.loss = LOSS_OF_OUTPUT[out_activation]
+        self.optimizer: SklearnSGD | SklearnAdam | None = None
+        self.state: OptimizerState | None = None
+        self._net: Network | None = None
+        self.load(coefs, intercepts)
+
+    def fits(self, coefs: list[Any], intercepts: list[Any], activation: str, out_activation: str, alpha: float,
+             dtype: np.dtype) -> bool:
+        """Whether these layers can hold ``coefs``/``intercepts`` with this configuration."""
+        shapes = [layer.W.shape for layer in self.layers]
+        return (self.config == (activation, out_activation, float(alpha), np.dtype(dtype))
+                and len(coefs) == len(intercepts) == len(shapes)
+                and all(np.shape(c) == s for c, s in zip(coefs, shapes))
+                and all(np.shape(b) == (s[1],) for b, s in zip(intercepts, shapes)))
+
+    def load(self, coefs: list[Any], intercepts: list[Any]) -> None:
+        """Copy in every array that is not already a layer's own."""
+        for layer, coef, intercept in zip(self.layers, coefs, intercepts):
+            if coef is not layer.W:
+                layer.W = coef
+            if intercept is not layer.b:
+                layer.b = intercept
+
+    def publish(self, coefs: list[Any], intercepts: list[Any]) -> None:
+        """Make the estimator's lists hold the layers' arrays (in place: the lists stay the same objects)."""
+        coefs[:] = [layer.W for layer in self.layers]
+        intercepts[:] = [layer.b for layer in self.layers]
+
+    def pack(self) -> np.ndarray:
+        """Every coefficient, then every intercept, in one vector (scikit-learn's L-BFGS packing)."""
+        return np.concatenate([layer.W.ravel() for layer in self.layers] + [layer.b for layer in self.layers])
+
+    def unpack(self, packed: np.ndarray) -> None:
+        """Write ``pack``'s layout back into the layers."""
+        start = 0
+        for layer in self.layers:
+            end = start + layer.W.size
+            layer.W[...] = packed[start:end].reshape(layer.W.shape)
+            start = end
+        for layer in self.layers:
+            end = start + layer.b.size
+            layer.b[...] = packed[start:end]
+            start = end
+
+    # ---------------------------------------------------------------- optimiser
+    def start_optimizer(self, optimizer: SklearnSGD | SklearnAdam) -> None:
+        """A new optimiser with zero state (scikit-learn creates one per fit)."""
+        slots = [{name: np.zeros_like(p) for name in optimizer.slots} for layer in self.layers
+                 for p in (layer.W, layer.b)]
+        self.optimizer, self.state, self._net = optimizer, OptimizerState(optimizer.kind, slots, 0), None
+
+    def adopt_optimizer(self, other: EngineNet) -> None:
+        """Continue ``other``'s optimiser and state (same shapes and dtype): partial_fit after the
+        network had to be rebuilt."""
+        self.optimizer, self.state, self._net = other.optimizer, other.state, None
+
+    def network(self) -> Network:
+        net = self._net
+        if net is None:
+            view = _ModelView(self.layers, self.loss, self.optimizer or SklearnSGD())
+            net = self._net = Network(view, self.state)
+        if self.optimizer is not None and net.settings_version != self.optimizer._version:
+            net.read_settings(self.optimizer)
+        return net
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_net"] = None  # rebuilt on use
+        return state
+
+    # ---------------------------------------------------------------- work
+    def epoch(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, order: np.ndarray | None,
+              batch_size: int) -> float:
+        """One pass over the batches of ``order`` (None: in place), stepping on through non-finite
+        losses as scikit-learn does; returns the epoch's loss, batch losses averaged by rows."""
+        n = X.shape[0]
+        stretch = _train.train(
+            self.network(), X, Y, weights=weights, order=order, batch_size=batch_size, first=0,
+            last=-(-n // batch_size), step=self.state.step, seconds=math.inf, keep_going=True,
+        )
+        self.state.step += stretch.steps
+        return stretch.row_loss_sum / n
+
+    def loss_and_gradient(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None) -> float:
+        """The full batch's loss; the layers' dW and db hold its gradient."""
+        return _train.gradient(self.network(), X, Y, weights=weights)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The output activations for validated ``X`` (C-contiguous, this network's dtype)."""
+        net = self.network()
+        out = np.empty((X.shape[0], self.layers[-1].n_out), dtype=X.dtype)
+        for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
+            rows = slice(start, start + PREDICT_CHUNK_ROWS)
+            _predict.forward(net, X[rows], out[rows])  # non-finite outputs are returned as they are
+        return out
