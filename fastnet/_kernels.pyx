@@ -4,7 +4,7 @@ from libc.math cimport fabs, pow
 
 from fastnet cimport _cpu as cpu
 from fastnet._types cimport (FN_LOSS_CROSS_ENTROPY, FN_LOSS_MSE, FN_METRIC_ARGMAX_ACCURACY, FN_METRIC_MAE,
-                             floating, typed_log, typed_log1p, typed_sqrt)
+                             floating, typed_log, typed_sqrt)
 
 
 cdef bint forward(const floating *X, const floating *W, const floating *b, int act, floating *Z, floating *A,
@@ -118,9 +118,10 @@ cdef double loss_grad(int loss, const floating *Z, const floating *A, const floa
     for i in range(m * k):
         dOut[i] = -Z[i] if Z[i] > 0 else Z[i]  # exp(−|z|) cannot overflow
     cpu.vexp(dOut, dOut, m * k)
+    cpu.vlog1p(dOut, dOut, m * k)
     for i in range(m * k):
         z = Z[i]
-        total += (z if z > 0 else 0) - z * Y[i] + typed_log1p(dOut[i])
+        total += (z if z > 0 else 0) - z * Y[i] + dOut[i]
         dOut[i] = (A[i] - Y[i]) / scale
     return total / (m * k)
 
