@@ -10,6 +10,8 @@
                         const double *, ptrdiff_t, double, double *, ptrdiff_t);                                 \
     void fn_vexp_s_##PT(ptrdiff_t, const float *, float *);                                                      \
     void fn_vexp_d_##PT(ptrdiff_t, const double *, double *);                                                    \
+    void fn_vlog1p_s_##PT(ptrdiff_t, const float *, float *);                                                    \
+    void fn_vlog1p_d_##PT(ptrdiff_t, const double *, double *);                                                  \
     int fn_act_forward_s_##PT(int, ptrdiff_t, ptrdiff_t, const float *, float *);                                \
     int fn_act_forward_d_##PT(int, ptrdiff_t, ptrdiff_t, const double *, double *);                              \
     void fn_act_backward_s_##PT(int, ptrdiff_t, ptrdiff_t, const float *, const float *, const float *,         \
@@ -38,6 +40,11 @@ static void (*const vexp_s[FN_NPATHS])(ptrdiff_t, const float *, float *) = TABL
 static void (*const vexp_d[FN_NPATHS])(ptrdiff_t, const double *, double *) = TABLE(fn_vexp_d);
 void fn_vexp_s(ptrdiff_t n, const float *x, float *y) { vexp_s[fn_path](n, x, y); }
 void fn_vexp_d(ptrdiff_t n, const double *x, double *y) { vexp_d[fn_path](n, x, y); }
+
+static void (*const vlog1p_s[FN_NPATHS])(ptrdiff_t, const float *, float *) = TABLE(fn_vlog1p_s);
+static void (*const vlog1p_d[FN_NPATHS])(ptrdiff_t, const double *, double *) = TABLE(fn_vlog1p_d);
+void fn_vlog1p_s(ptrdiff_t n, const float *x, float *y) { vlog1p_s[fn_path](n, x, y); }
+void fn_vlog1p_d(ptrdiff_t n, const double *x, double *y) { vlog1p_d[fn_path](n, x, y); }
 
 static int (*const fwd_s[FN_NPATHS])(int, ptrdiff_t, ptrdiff_t, const float *, float *) = TABLE(fn_act_forward_s);
 static int (*const fwd_d[FN_NPATHS])(int, ptrdiff_t, ptrdiff_t, const double *, double *) = TABLE(fn_act_forward_d);

@@ -3,6 +3,7 @@
 
 #include "fn_exp.h"
 #include "fn_gemm.h"
+#include "fn_log1p.h"
 #include "fn_tmpl.h"
 #include "fn_vmath.h"
 

@@ -25,6 +25,11 @@ FN_TGT void F(vexp)(ptrdiff_t n, const T *x, T *y)
     for (ptrdiff_t i = 0; i < n; i++) y[i] = FE(exp, TS)(x[i]);
 }
 
+FN_TGT void F(vlog1p)(ptrdiff_t n, const T *x, T *y)
+{
+    for (ptrdiff_t i = 0; i < n; i++) y[i] = FE(log1p, TS)(x[i]);
+}
+
 FN_TGT static int F(softmax)(ptrdiff_t m, ptrdiff_t n, const T *z, T *a)
 {
     int ok = 1;

@@ -20,3 +20,5 @@ cdef void act_backward(int act, const floating *Z, const floating *A, const floa
                        Py_ssize_t m, Py_ssize_t n) noexcept nogil
 # y = exp(x) for n elements by the hand-written vectorised exp; y may alias x.
 cdef void vexp(const floating *x, floating *y, Py_ssize_t n) noexcept nogil
+# y = log1p(x) for n elements by the hand-written vectorised log1p; y may alias x.
+cdef void vlog1p(const floating *x, floating *y, Py_ssize_t n) noexcept nogil

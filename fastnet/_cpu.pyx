@@ -1,5 +1,6 @@
 # The micro-kernels of csrc/ and the policy that chooses among them (see _cpu.pxd), with the
-# Python hooks tests and benchmarks use: CPU paths, the GEMM threshold, gemm and exp on arrays.
+# Python hooks tests and benchmarks use: CPU paths, the GEMM threshold, gemm, exp and log1p on
+# arrays.
 import time
 import warnings
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ cdef extern from "fn_gemm.h" nogil:
 cdef extern from "fn_vmath.h" nogil:
     void fn_vexp_s(Py_ssize_t n, const float *x, float *y)
     void fn_vexp_d(Py_ssize_t n, const double *x, double *y)
+    void fn_vlog1p_s(Py_ssize_t n, const float *x, float *y)
+    void fn_vlog1p_d(Py_ssize_t n, const double *x, double *y)
     int fn_act_forward_s(int act, Py_ssize_t m, Py_ssize_t n, const float *z, float *a)
     int fn_act_forward_d(int act, Py_ssize_t m, Py_ssize_t n, const double *z, double *a)
     void fn_act_backward_s(int act, Py_ssize_t m, Py_ssize_t n, const float *z, const float *a, const float *da,
@@ -153,21 +156,43 @@ cdef void vexp(const floating *x, floating *y, Py_ssize_t n) noexcept nogil:
         fn_vexp_d(n, x, y)
 
 
+cdef void vlog1p(const floating *x, floating *y, Py_ssize_t n) noexcept nogil:
+    if n == 0:
+        return
+    if floating is float:
+        fn_vlog1p_s(n, x, y)
+    else:
+        fn_vlog1p_d(n, x, y)
+
+
 # ---- Python hooks for tests and benchmarks ------------------------------------------------
 
 def exp(x):
     """exp by fastnet's vectorised exp, for a float32 or float64 array (a new array)."""
+    return _elementwise(x, "exp", _exp_in_place)
+
+
+def log1p(x):
+    """log1p by fastnet's vectorised log1p, for a float32 or float64 array (a new array)."""
+    return _elementwise(x, "log1p", _log1p_in_place)
+
+
+def _elementwise(x, name, in_place):
     x = np.asarray(x)
     if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"exp takes float32 or float64, got {x.dtype}")
+        raise TypeError(f"{name} takes float32 or float64, got {x.dtype}")
     out = np.array(x, order="C", copy=True)
     if out.size:
-        _exp_in_place(out.reshape(-1))
+        in_place(out.reshape(-1))
     return out
 
 
 def _exp_in_place(floating[::1] values):
     vexp(&values[0], &values[0], values.shape[0])
+
+
+def _log1p_in_place(floating[::1] values):
+    vlog1p(&values[0], &values[0], values.shape[0])
 
 
 _BACKENDS = {"auto": GEMM_AUTO, "micro": GEMM_MICRO, "blas": GEMM_BLAS}

@@ -6,7 +6,7 @@ from fastnet cimport _cpu as cpu
 from fastnet cimport _sklearn_kernels as sklearn
 from fastnet._types cimport (FN_DROPOUT_GAMMA, FN_DROPOUT_MIX_1, FN_DROPOUT_MIX_2, FN_LOSS_BINARY_CROSS_ENTROPY,
                              FN_LOSS_CROSS_ENTROPY, FN_LOSS_MSE, FN_LOSS_SK_SQUARED_ERROR, FN_METRIC_ARGMAX_ACCURACY, FN_METRIC_MAE,
-                             floating, typed_log, typed_log1p, typed_sqrt)
+                             floating, typed_log, typed_sqrt)
 
 
 cdef bint forward(const floating *X, const floating *W, const floating *b, int act, floating *Z, floating *A,
@@ -124,6 +124,7 @@ cdef double loss_grad(int loss, const floating *Z, const floating *A, const floa
         for i in range(m * k):
             dOut[i] = -Z[i] if Z[i] > 0 else Z[i]  # exp(−|z|) cannot overflow
         cpu.vexp(dOut, dOut, m * k)
+        cpu.vlog1p(dOut, dOut, m * k)  # log1p(exp(−|z|))
     # a row's gradient share per unit of weight: d(diff²)/dA = 2·diff; element means divide by k
     if loss == FN_LOSS_CROSS_ENTROPY or loss >= FN_LOSS_SK_SQUARED_ERROR:
         per_weight = 1.0 / wsum
@@ -146,7 +147,7 @@ cdef double loss_grad(int loss, const floating *Z, const floating *A, const floa
         elif loss == FN_LOSS_BINARY_CROSS_ENTROPY:  # from logits: max(z, 0) − z·y + log1p(exp(−|z|))
             for j in range(row, row + k):
                 z = Z[j]
-                row_total += (z if z > 0 else 0) - z * Y[j] + typed_log1p(dOut[j])
+                row_total += (z if z > 0 else 0) - z * Y[j] + dOut[j]
                 dOut[j] = (A[j] - Y[j]) * share
             row_total /= k
         else:

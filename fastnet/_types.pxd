@@ -29,7 +29,7 @@ cdef extern from "fn_codes.h" nogil:
     const unsigned long long FN_DROPOUT_MIX_2
 
 # libm by the type of its argument (float math stays float).
-from libc.math cimport log, log1p, log1pf, logf, sqrt, sqrtf
+from libc.math cimport log, logf, sqrt, sqrtf
 
 
 cdef inline floating typed_log(floating x) noexcept nogil:
@@ -37,13 +37,6 @@ cdef inline floating typed_log(floating x) noexcept nogil:
         return logf(x)
     else:
         return log(x)
-
-
-cdef inline floating typed_log1p(floating x) noexcept nogil:
-    if floating is float:
-        return log1pf(x)
-    else:
-        return log1p(x)
 
 
 cdef inline floating typed_sqrt(floating x) noexcept nogil:

@@ -181,7 +181,9 @@ class BaseMLP(BaseEstimator, ABC):
             batch_size = min(200, n_samples)
         else:
             if self.batch_size > n_samples:
-                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", stacklevel=3
+                )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
         sample_idx = np.arange(n_samples, dtype=np.intp)
         try:
@@ -208,9 +210,10 @@ class BaseMLP(BaseEstimator, ABC):
                         f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the optimization "
                         "hasn't converged yet.",
                         ConvergenceWarning,
+                        stacklevel=3,
                     )
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
+            warnings.warn("Training interrupted by user.", stacklevel=3)
         if self.early_stopping:  # the best weights, as copies (the engine's arrays are left behind)
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
