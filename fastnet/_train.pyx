@@ -44,10 +44,29 @@ cdef inline void *data(object array):
     return cnp.PyArray_DATA(<cnp.ndarray> array)
 
 
-cdef int check_weights(Network net, weights, Py_ssize_t m) except -1:
-    if weights is not None and (weights.shape != (m,) or weights.dtype != net.dtype
-                                or not weights.flags.c_contiguous):
+cdef inline bint laid_out(object array, int typenum, int ndim, Py_ssize_t rows, Py_ssize_t cols) noexcept:
+    """An ndarray of that type and shape (cols ignored for 1-D), C-contiguous."""
+    if not cnp.PyArray_Check(array):
+        return False
+    cdef cnp.ndarray a = <cnp.ndarray> array
+    return (cnp.PyArray_TYPE(a) == typenum and cnp.PyArray_NDIM(a) == ndim and cnp.PyArray_IS_C_CONTIGUOUS(a)
+            and a.shape[0] == rows and (ndim == 1 or a.shape[1] == cols))
+
+
+cdef int check_arrays(Network net, X, Y, weights, order) except -1:
+    """The layout the loops read, checked in C: a guard against misreading memory, not
+    user-input validation (fastnet/checks.py and the estimators convert before calling)."""
+    cdef int typenum = cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT
+    cdef Py_ssize_t n_in = net.layers[0].n_in, k = net.layers[net.n_layers - 1].n_out
+    cdef Py_ssize_t m = X.shape[0] if cnp.PyArray_Check(X) and cnp.PyArray_NDIM(<cnp.ndarray> X) == 2 else -1
+    if m < 0 or not laid_out(X, typenum, 2, m, n_in):
+        raise ValueError(f"X must be a C-contiguous {net.dtype} array of shape (m, {n_in})")
+    if not (laid_out(Y, typenum, 2, m, k) or laid_out(Y, cnp.NPY_INTP, 1, m, 0)):
+        raise ValueError(f"Y must be a C-contiguous {net.dtype} array of shape ({m}, {k}) or intp class ids ({m},)")
+    if weights is not None and not laid_out(weights, typenum, 1, m, 0):
         raise ValueError(f"weights must be a C-contiguous {net.dtype} array of shape ({m},)")
+    if order is not None and not laid_out(order, cnp.NPY_INTP, 1, m, 0):
+        raise ValueError(f"order must be a C-contiguous intp permutation of shape ({m},)")
     return 0
 
 
@@ -69,7 +88,7 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     cdef void *y = data(Y)
     cdef void *w = NULL if weights is None else data(weights)
     cdef Rows rows
-    check_weights(net, weights, m)
+    check_arrays(net, X, Y, weights, order)
     sums.batches = sums.steps = 0
     sums.loss_sum = sums.weight_sum = sums.row_loss_sum = sums.metric_sum = sums.metric_count = sums.last_loss = 0
     sums.failed = False
@@ -103,7 +122,7 @@ def gradient(Network net, X, Y, *, weights=None):
     cdef Rows rows
     cdef double loss
     cdef int i
-    check_weights(net, weights, m)
+    check_arrays(net, X, Y, weights, None)
     for i in range(net.n_layers):
         if net.layers[i].dropout != 0:
             raise ValueError("gradient takes networks without dropout (it computes one deterministic gradient)")

@@ -116,3 +116,25 @@ def test_a_network_built_for_inference_refuses_to_train():
         _train.train(model._engine(), X, Y, order=None, batch_size=16, first=0, last=1, step=0, seconds=math.inf)
     model.train_step(X, Y)  # the model itself trains (and now has a state)
     assert model.optimizer_state is not None and model.steps == 1
+
+
+def test_the_engine_refuses_arrays_it_would_misread():
+    """A guard in C before the nogil loops: layouts and dtypes other than the network's are refused."""
+    model = fastnet.Sequential([fastnet.Dense(3, 4, seed=1), fastnet.Dense(4, 2, "identity", seed=2)], seed=0)
+    model.train_step(np.ones((5, 3)), np.ones((5, 2)))
+    net = model._training_engine()
+    before = model.get_weights()
+    good = dict(X=np.ones((5, 3)), Y=np.ones((5, 2)), weights=None, order=None)
+    bad = {
+        "X": [np.asfortranarray(np.ones((5, 3))), np.ones((5, 3), np.float32), np.ones((5, 4)), np.ones(5)],
+        "Y": [np.ones((5, 3)), np.ones((4, 2)), np.ones(5, np.int32), np.asfortranarray(np.ones((5, 2)))],
+        "weights": [np.ones(4), np.ones(5, np.float32), np.ones((5, 1))],
+        "order": [np.arange(5, dtype=np.int32), np.arange(4, dtype=np.intp)],
+    }
+    for name, values in bad.items():
+        for value in values:
+            args = {**good, name: value}
+            with pytest.raises(ValueError, match=f"{name} must be a C-contiguous"):
+                _train.train(net, args["X"], args["Y"], weights=args["weights"], order=args["order"], batch_size=5,
+                             first=0, last=1, step=0, seconds=math.inf)
+    assert same_weights(before, model.get_weights())

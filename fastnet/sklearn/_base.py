@@ -46,6 +46,8 @@ def check_sample_weight(sample_weight: Any, X: np.ndarray) -> np.ndarray:
         raise ValueError("Sample weights must be 1D array or scalar")
     if weights.shape != (n,):
         raise ValueError(f"sample_weight.shape == {weights.shape}, expected {(n,)}!")
+    if n and not weights.any():
+        raise ValueError("Sample weights must contain at least one non-zero number.")
     return weights
 
 
@@ -91,6 +93,7 @@ class BaseMLP(BaseEstimator, ABC):
         sizes = hidden_sizes(self.hidden_layer_sizes)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        X = np.ascontiguousarray(X)  # the engine reads rows (pandas frames arrive column-major)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X)
         if y.ndim == 1:
@@ -125,8 +128,8 @@ class BaseMLP(BaseEstimator, ABC):
             self.intercepts_.append(intercept.astype(dtype, copy=False))
         self._best_coefs = [c.copy() for c in self.coefs_]
         self._best_intercepts = [i.copy() for i in self.intercepts_]
-        self.__dict__.pop("_optimizer", None)
-        self.__dict__.pop("_engine", None)
+        for name in ("_optimizer", "_optimizer_state", "_engine"):
+            self.__dict__.pop(name, None)
         if self.solver in STOCHASTIC_SOLVERS:
             self.loss_curve_ = []
             self._no_improvement_count = 0
@@ -145,16 +148,16 @@ class BaseMLP(BaseEstimator, ABC):
         engine = self.__dict__.get("_engine")
         config = (self.coefs_, self.intercepts_, self.activation, self.out_activation_, self.alpha, dtype)
         if engine is None or not engine.fits(*config):
-            previous, engine = engine, EngineNet(*config)
-            if previous is not None and previous.optimizer is not None and engine.fits(
-                    [layer.W for layer in previous.layers], [layer.b for layer in previous.layers],
-                    *config[2:]):
-                engine.adopt_optimizer(previous)
-            self._engine = engine
+            engine = self._engine = EngineNet(*config)
         else:
             engine.load(self.coefs_, self.intercepts_)
         engine.publish(self.coefs_, self.intercepts_)
         return engine
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_engine", None)  # rebuilt from coefs_ and intercepts_ on use
+        return state
 
     # ------------------------------------------------------------------ sgd and adam
     def _new_optimizer(self) -> SklearnSGD | SklearnAdam:
@@ -169,9 +172,10 @@ class BaseMLP(BaseEstimator, ABC):
             self._optimizer = self._new_optimizer()
             # the schedule as the optimiser was created with (later parameter changes do not reach it)
             self._schedule = (self.learning_rate, self.learning_rate_init, self.power_t)
-            engine.start_optimizer(self._optimizer)
-        elif engine.optimizer is not self._optimizer:
-            engine.start_optimizer(self._optimizer)
+            self._optimizer_state = engine.new_state(self._optimizer)
+        elif not all(a.flags.writeable for slots in self._optimizer_state.slots for a in slots.values()):
+            self._optimizer_state = self._optimizer_state.copy()  # unpickled from a read-only memory map
+        engine.attach(self._optimizer, self._optimizer_state)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         X_train, y_train, w_train, X_val, y_val, w_val = self._split(X, y, sample_weight)
@@ -291,8 +295,8 @@ class BaseMLP(BaseEstimator, ABC):
         the full batch come from the engine. As in scikit-learn the parameters are float64 (so is the
         arithmetic, even for float32 input)."""
         engine = self._engine_for(np.float64)
-        if engine.optimizer is None:
-            engine.start_optimizer(SklearnSGD())  # the engine's training workspace; L-BFGS takes no step
+        if engine.optimizer is None:  # the engine trains with some optimiser; L-BFGS takes no step
+            engine.attach(SklearnSGD(), engine.new_state(SklearnSGD()))
         X64 = np.ascontiguousarray(X, dtype=np.float64)
         Y64 = np.ascontiguousarray(y, dtype=np.float64)
         w64 = None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)

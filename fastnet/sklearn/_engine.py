@@ -1,10 +1,11 @@
 """The compiled network behind an estimator.
 
 fastnet ``Dense`` layers hold the estimator's coefficients (after a fit, ``coefs_[i]`` and
-``intercepts_[i]`` *are* the layers' ``W`` and ``b``), one engine ``Network`` trains and runs
-them with scikit-learn's loss, L2 and optimiser codes (docs/design.md, "scikit-learn's
-conventions"), and the optimiser's state lives beside them. The public lists stay the source
-of truth: arrays assigned to them are copied in before the next use.
+``intercepts_[i]`` *are* the layers' ``W`` and ``b``), and one engine ``Network`` trains and
+runs them with scikit-learn's loss, L2 and optimiser codes (docs/design.md, "scikit-learn's
+conventions") and the optimiser state the estimator owns. The public lists stay the source of
+truth: arrays assigned to them are copied in before the next use. An engine is never pickled:
+the estimator rebuilds it from its lists.
 """
 
 from __future__ import annotations
@@ -95,16 +96,16 @@ class EngineNet:
             start = end
 
     # ---------------------------------------------------------------- optimiser
-    def start_optimizer(self, optimizer: SklearnSGD | SklearnAdam) -> None:
-        """A new optimiser with zero state (scikit-learn creates one per fit)."""
+    def new_state(self, optimizer: SklearnSGD | SklearnAdam) -> OptimizerState:
+        """Zero state for ``optimizer`` over these layers (scikit-learn starts one per fit)."""
         slots = [{name: np.zeros_like(p) for name in optimizer.slots} for layer in self.layers
                  for p in (layer.W, layer.b)]
-        self.optimizer, self.state, self._net = optimizer, OptimizerState(optimizer.kind, slots, 0), None
+        return OptimizerState(optimizer.kind, slots, 0)
 
-    def adopt_optimizer(self, other: EngineNet) -> None:
-        """Continue ``other``'s optimiser and state (same shapes and dtype): partial_fit after the
-        network had to be rebuilt."""
-        self.optimizer, self.state, self._net = other.optimizer, other.state, None
+    def attach(self, optimizer: SklearnSGD | SklearnAdam, state: OptimizerState) -> None:
+        """Train with ``optimizer`` and its ``state`` (the estimator owns both)."""
+        if optimizer is not self.optimizer or state is not self.state:
+            self.optimizer, self.state, self._net = optimizer, state, None
 
     def network(self) -> Network:
         net = self._net
@@ -114,11 +115,6 @@ class EngineNet:
         if self.optimizer is not None and net.settings_version != self.optimizer._version:
             net.read_settings(self.optimizer)
         return net
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_net"] = None  # rebuilt on use
-        return state
 
     # ---------------------------------------------------------------- work
     def epoch(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, order: np.ndarray | None,
