@@ -91,6 +91,7 @@ extensions = [
     extension("fastnet._cpu", ["fastnet/_cpu.pyx", *csrc]),
     extension("fastnet._kernels", ["fastnet/_kernels.pyx"]),
     extension("fastnet._sklearn_kernels", ["fastnet/_sklearn_kernels.pyx"]),
+    extension("fastnet._sparse", ["fastnet/_sparse.pyx"]),
     extension("fastnet._ops", ["fastnet/_ops.pyx"]),
     extension("fastnet._network", ["fastnet/_network.pyx"]),
     extension("fastnet._train", ["fastnet/_train.pyx"]),

@@ -1,6 +1,7 @@
 # A model as the compiled engine sees it: its layers' arrays as typed pointers, row buffers for
 # forward and backward passes, and which threads may use them. Built by fastnet/engine.py from a
 # model; trained by _train.pyx, run for inference by _predict.pyx.
+from fastnet._sparse cimport SparseBatch
 from fastnet._types cimport floating
 
 
@@ -43,6 +44,8 @@ cdef class Rows:
     cdef Buffer *M                        # training, layers with dropout: the mask's factors
     cdef Buffer *D                        # ... and the dropped output the next layer reads
     cdef Buffer X, Y, weights
+    cdef object gather                    # the array behind X (dense shuffled training only)
+    cdef Py_ssize_t gather_capacity
     cdef Py_ssize_t *ids
     cdef readonly Py_ssize_t capacity
     cdef readonly Py_ssize_t allocations  # times it grew (tests: constant across steps)
@@ -51,6 +54,7 @@ cdef class Rows:
     cdef list arrays                      # keeps every buffer alive
 
     cdef int grow(self, Network net, Py_ssize_t rows) except -1
+    cdef int grow_gather(self, Network net, Py_ssize_t rows) except -1
 
 
 cdef class Network:
@@ -83,18 +87,19 @@ cdef class Network:
     cdef int check_thread(self) except -1
     cdef int claim_layers_for_this_thread(self) except -1
     cdef void release_layers_of_this_thread(self) noexcept
-    cdef Rows start_training(self, Py_ssize_t rows)
+    cdef Rows start_training(self, Py_ssize_t rows, bint gather)
     cdef void stop_training(self) noexcept
     cdef Rows start_reading(self, Py_ssize_t rows)
     cdef void stop_reading(self, Rows rows) noexcept
 
 
 # Forward m rows of X through every layer into ``rows``; True when every pre-activation is finite.
-# The layers' forward pass over m rows of X into ``rows``; with ``training``, each layer with
-# dropout also writes its mask's factors M and dropped output D (which the next layer reads),
-# drawn for the model's training batch number ``counter``. True when every Z was finite.
-cdef bint forward_rows(Network net, Rows rows, const floating *X, Py_ssize_t m, bint training,
-                       unsigned long long counter) noexcept nogil
+# The layers' forward pass over m rows of X (or of ``sparse`` when not NULL; X is then NULL and
+# only types the call) into ``rows``; with ``training``, each layer with dropout also writes its
+# mask's factors M and dropped output D (which the next layer reads), drawn for the model's
+# training batch number ``counter``. True when every Z was finite.
+cdef bint forward_rows(Network net, Rows rows, const floating *X, const SparseBatch *sparse, Py_ssize_t m,
+                       bint training, unsigned long long counter) noexcept nogil
 # The output layer i hands on while training: D with dropout, else A.
 cdef inline floating *training_output(Network net, Rows rows, int i, const floating *like) noexcept nogil:
     return typed(rows.D[i], like) if net.layers[i].dropout != 0 else typed(rows.A[i], like)

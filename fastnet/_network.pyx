@@ -6,6 +6,8 @@ from cpython.pythread cimport PyThread_get_thread_ident
 from libc.stdlib cimport calloc, free, malloc
 
 from fastnet cimport _kernels as kernels
+from fastnet cimport _sparse as sparse_kernels
+from fastnet._sparse cimport SparseBatch
 from fastnet._types cimport FN_METRIC_ARGMAX_ACCURACY
 
 import numpy as np
@@ -77,9 +79,8 @@ cdef class Rows:
                       for _ in range(2 if not self.training else 6 if net.layers[i].dropout != 0 else 4)]
                      for i in range(net.n_layers)]
         extra = []
-        if self.training:
-            extra = [np.empty((rows, net.layers[0].n_in), dtype=net.dtype),
-                     np.empty((rows, net.layers[net.n_layers - 1].n_out), dtype=net.dtype),
+        if self.training:  # the gathered targets, class ids and weights of a shuffled batch
+            extra = [np.empty((rows, net.layers[net.n_layers - 1].n_out), dtype=net.dtype),
                      np.empty(rows, dtype=np.intp), np.empty(rows, dtype=net.dtype)]
         # nothing below allocates or can fail
         for i in range(net.n_layers):
@@ -90,12 +91,23 @@ cdef class Rows:
             if len(buffers) == 6:
                 self.M[i], self.D[i] = buffer_of(buffers[4], net.dtype), buffer_of(buffers[5], net.dtype)
         if self.training:
-            self.X, self.Y = buffer_of(extra[0], net.dtype), buffer_of(extra[1], net.dtype)
-            self.ids = <Py_ssize_t *> cnp.PyArray_DATA(<cnp.ndarray> extra[2])
-            self.weights = buffer_of(extra[3], net.dtype)
+            self.Y = buffer_of(extra[0], net.dtype)
+            self.ids = <Py_ssize_t *> cnp.PyArray_DATA(<cnp.ndarray> extra[1])
+            self.weights = buffer_of(extra[2], net.dtype)
         self.arrays = [per_layer, extra]
         self.capacity = rows
         self.allocations += 1
+        return 0
+
+    cdef int grow_gather(self, Network net, Py_ssize_t rows) except -1:
+        """Hold ``rows`` gathered input rows: only dense shuffled training needs them (sparse input
+        is read where it lies, and its width could be far too large to copy rows of)."""
+        if rows <= self.gather_capacity:
+            return 0
+        rows = max(rows, 2 * self.gather_capacity)
+        self.gather = np.empty((rows, net.layers[0].n_in), dtype=net.dtype)
+        self.X = buffer_of(self.gather, net.dtype)
+        self.gather_capacity = rows
         return 0
 
 
@@ -236,7 +248,7 @@ cdef class Network:
         for i in range(self.n_layers):
             self.layers[i].trainer[1] -= 1
 
-    cdef Rows start_training(self, Py_ssize_t rows):
+    cdef Rows start_training(self, Py_ssize_t rows, bint gather):
         """Before a training stretch of ``rows``-row batches: no other trainer of the model or of its
         layers, and no predict running. Marked before the workspace grows (growing can run other
         threads through the garbage collector), undone if it fails."""
@@ -249,6 +261,8 @@ cdef class Network:
         self.training = True
         try:
             self.workspace.grow(self, rows)
+            if gather:
+                self.workspace.grow_gather(self, rows)
         except BaseException:
             self.stop_training()
             raise
@@ -314,16 +328,20 @@ def release_layers(layers):
         (<unsigned long long *> cnp.PyArray_DATA(<cnp.ndarray> layer._trainer))[1] -= 1
 
 
-cdef bint forward_rows(Network net, Rows rows, const floating *X, Py_ssize_t m, bint training,
-                       unsigned long long counter) noexcept nogil:
+cdef bint forward_rows(Network net, Rows rows, const floating *X, const SparseBatch *sparse, Py_ssize_t m,
+                       bint training, unsigned long long counter) noexcept nogil:
     cdef const floating *inputs = X
     cdef Layer *L
     cdef int i
     cdef bint finite = True
     for i in range(net.n_layers):
         L = &net.layers[i]
-        finite &= kernels.forward(inputs, typed(L.W, X), typed(L.b, X), L.act, typed(rows.Z[i], X),
-                                  typed(rows.A[i], X), m, L.n_in, L.n_out)
+        if i == 0 and sparse != NULL:
+            finite &= sparse_kernels.forward(sparse, typed(L.W, X), typed(L.b, X), L.act, typed(rows.Z[i], X),
+                                             typed(rows.A[i], X), m, L.n_out)
+        else:
+            finite &= kernels.forward(inputs, typed(L.W, X), typed(L.b, X), L.act, typed(rows.Z[i], X),
+                                      typed(rows.A[i], X), m, L.n_in, L.n_out)
         inputs = typed(rows.A[i], X)
         if training and L.dropout != 0:
             kernels.dropout(inputs, typed(rows.M[i], X), typed(rows.D[i], X), m * L.n_out,

@@ -6,6 +6,7 @@ cimport numpy as cnp
 from libc.string cimport memcpy
 
 from fastnet._network cimport Network, Rows, forward_rows
+from fastnet._sparse cimport CSRRows, SparseBatch, batch_of
 
 from fastnet.checks import OVERFLOW_MESSAGE, check_finite
 
@@ -46,24 +47,35 @@ def predict_small(Network net, X):
 
 
 def forward(Network net, X, out):
-    """Write the network's output for the validated batch ``X`` into ``out`` (C-contiguous, of
-    ``X``'s rows); True when every pre-activation was finite."""
+    """Write the network's output for the validated batch ``X`` (C-contiguous, or a CSRRows matrix
+    of the network's dtype and width) into ``out`` (C-contiguous, of ``X``'s rows); True when
+    every pre-activation was finite."""
     return forward_into(net, X, out)
 
 
 cdef bint forward_into(Network net, X, out) except -1:
-    cdef Py_ssize_t m = cnp.PyArray_DIM(<cnp.ndarray> X, 0), last = net.n_layers - 1
+    cdef SparseBatch batch
+    cdef SparseBatch *sparse = NULL
+    cdef void *x = NULL
+    cdef Py_ssize_t m, last = net.n_layers - 1
+    if isinstance(X, CSRRows):
+        if (<CSRRows> X).n_cols != net.layers[0].n_in or (<CSRRows> X).data.dtype != net.dtype:
+            raise ValueError(f"X must be a CSRRows matrix of {net.dtype} values and {net.layers[0].n_in} columns")
+        batch, sparse, m = batch_of(<CSRRows> X), &batch, (<CSRRows> X).n_rows
+    else:
+        m, x = cnp.PyArray_DIM(<cnp.ndarray> X, 0), cnp.PyArray_DATA(<cnp.ndarray> X)
+    if cnp.PyArray_DIM(<cnp.ndarray> out, 0) != m:
+        raise ValueError(f"out must have {m} rows")
     cdef Py_ssize_t size = m * net.layers[last].n_out
-    cdef void *x = cnp.PyArray_DATA(<cnp.ndarray> X)
     cdef void *y = cnp.PyArray_DATA(<cnp.ndarray> out)
     cdef bint finite
     cdef Rows rows = net.start_reading(m)
     with nogil:
         if net.is_double:
-            finite = forward_rows(net, rows, <double *> x, m, False, 0)
+            finite = forward_rows(net, rows, <double *> x, sparse, m, False, 0)
             memcpy(y, rows.A[last].f64, size * sizeof(double))
         else:
-            finite = forward_rows(net, rows, <float *> x, m, False, 0)
+            finite = forward_rows(net, rows, <float *> x, sparse, m, False, 0)
             memcpy(y, rows.A[last].f32, size * sizeof(float))
     net.stop_reading(rows)
     return finite

@@ -10,7 +10,9 @@ from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 from fastnet cimport _cpu as cpu
 from fastnet cimport _kernels as kernels
 from fastnet cimport _sklearn_kernels as sk
+from fastnet cimport _sparse as sparse_kernels
 from fastnet._network cimport Layer, Network, Rows, forward_rows, training_output, typed
+from fastnet._sparse cimport CSRRows, SparseBatch, batch_of
 from fastnet._types cimport FN_OPT_SGD, FN_OPT_SKLEARNADAM, FN_OPT_SKLEARNSGD, floating
 
 cnp.import_array()
@@ -53,13 +55,18 @@ cdef inline bint laid_out(object array, int typenum, int ndim, Py_ssize_t rows, 
             and a.shape[0] == rows and (ndim == 1 or a.shape[1] == cols))
 
 
-cdef int check_arrays(Network net, X, Y, weights, order) except -1:
+cdef Py_ssize_t check_arrays(Network net, X, Y, weights, order) except -1:
     """The layout the loops read, checked in C: a guard against misreading memory, not
-    user-input validation (fastnet/checks.py and the estimators convert before calling)."""
+    user-input validation (fastnet/checks.py and the estimators convert before calling).
+    Returns X's rows. X may be a CSRRows matrix (checked when it was made) of the same width."""
     cdef int typenum = cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT
     cdef Py_ssize_t n_in = net.layers[0].n_in, k = net.layers[net.n_layers - 1].n_out
     cdef Py_ssize_t m = X.shape[0] if cnp.PyArray_Check(X) and cnp.PyArray_NDIM(<cnp.ndarray> X) == 2 else -1
-    if m < 0 or not laid_out(X, typenum, 2, m, n_in):
+    if isinstance(X, CSRRows):
+        m = (<CSRRows> X).n_rows
+        if (<CSRRows> X).n_cols != n_in or cnp.PyArray_TYPE(<cnp.ndarray> (<CSRRows> X).data) != typenum:
+            raise ValueError(f"X must be a CSRRows matrix of {net.dtype} values and {n_in} columns")
+    elif m < 0 or not laid_out(X, typenum, 2, m, n_in):
         raise ValueError(f"X must be a C-contiguous {net.dtype} array of shape (m, {n_in})")
     if not (laid_out(Y, typenum, 2, m, k) or laid_out(Y, cnp.NPY_INTP, 1, m, 0)):
         raise ValueError(f"Y must be a C-contiguous {net.dtype} array of shape ({m}, {k}) or intp class ids ({m},)")
@@ -67,7 +74,15 @@ cdef int check_arrays(Network net, X, Y, weights, order) except -1:
         raise ValueError(f"weights must be a C-contiguous {net.dtype} array of shape ({m},)")
     if order is not None and not laid_out(order, cnp.NPY_INTP, 1, m, 0):
         raise ValueError(f"order must be a C-contiguous intp permutation of shape ({m},)")
-    return 0
+    return m
+
+
+cdef inline SparseBatch *sparse_input(X, SparseBatch *batch):
+    """``batch`` filled from X when X is a CSRRows matrix, else NULL (dense input)."""
+    if not isinstance(X, CSRRows):
+        return NULL
+    batch[0] = batch_of(<CSRRows> X)
+    return batch
 
 
 def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_ssize_t first, Py_ssize_t last,
@@ -81,26 +96,27 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     loss (whose batch gets no update) unless ``keep_going`` (scikit-learn steps on through NaN).
     Returns a ``Stretch``."""
     cdef Sums sums
-    cdef Py_ssize_t m = X.shape[0]
+    cdef SparseBatch batch
+    cdef Py_ssize_t m = check_arrays(net, X, Y, weights, order)
+    cdef SparseBatch *sparse = sparse_input(X, &batch)
     cdef const Py_ssize_t *order_ = NULL if order is None else <Py_ssize_t *> data(order)
     cdef const Py_ssize_t *ids = <Py_ssize_t *> data(Y) if Y.ndim == 1 else NULL
-    cdef void *x = data(X)
+    cdef void *x = NULL if sparse != NULL else data(X)
     cdef void *y = data(Y)
     cdef void *w = NULL if weights is None else data(weights)
     cdef Rows rows
-    check_arrays(net, X, Y, weights, order)
     sums.batches = sums.steps = 0
     sums.loss_sum = sums.weight_sum = sums.row_loss_sum = sums.metric_sum = sums.metric_count = sums.last_loss = 0
     sums.failed = False
     sums.failed_loss = 0
-    rows = net.start_training(min(batch_size, m))
+    rows = net.start_training(min(batch_size, m), sparse == NULL and order is not None)
     with nogil:
         if net.is_double:
-            train_batches(net, rows, <double *> x, <double *> y, ids, <double *> w, order_, m, batch_size, first,
-                          last, step, dropout_count, seconds, keep_going, &sums)
+            train_batches(net, rows, <double *> x, sparse, <double *> y, ids, <double *> w, order_, m, batch_size,
+                          first, last, step, dropout_count, seconds, keep_going, &sums)
         else:
-            train_batches(net, rows, <float *> x, <float *> y, ids, <float *> w, order_, m, batch_size, first, last,
-                          step, dropout_count, seconds, keep_going, &sums)
+            train_batches(net, rows, <float *> x, sparse, <float *> y, ids, <float *> w, order_, m, batch_size,
+                          first, last, step, dropout_count, seconds, keep_going, &sums)
     net.stop_training()
     cdef Stretch result = Stretch.__new__(Stretch)
     result.batches, result.steps = sums.batches, sums.steps
@@ -114,42 +130,44 @@ def gradient(Network net, X, Y, *, weights=None):
     """The loss of the whole batch ``(X, Y)`` (validated as for ``train``; with scikit-learn's L2
     term for its losses) and its gradient in every layer's dW and db, without a step: the
     function and gradient L-BFGS asks for."""
-    cdef Py_ssize_t m = X.shape[0]
+    cdef SparseBatch batch
+    cdef Py_ssize_t m = check_arrays(net, X, Y, weights, None)
+    cdef SparseBatch *sparse = sparse_input(X, &batch)
     cdef const Py_ssize_t *ids = <Py_ssize_t *> data(Y) if Y.ndim == 1 else NULL
-    cdef void *x = data(X)
+    cdef void *x = NULL if sparse != NULL else data(X)
     cdef void *y = data(Y)
     cdef void *w = NULL if weights is None else data(weights)
     cdef Rows rows
     cdef double loss
     cdef int i
-    check_arrays(net, X, Y, weights, None)
     for i in range(net.n_layers):
         if net.layers[i].dropout != 0:
             raise ValueError("gradient takes networks without dropout (it computes one deterministic gradient)")
-    rows = net.start_training(m)
+    rows = net.start_training(m, False)
     with nogil:
         if net.is_double:
-            loss = batch_gradient(net, rows, <double *> x, <double *> y, ids, <double *> w, m)
+            loss = batch_gradient(net, rows, <double *> x, sparse, <double *> y, ids, <double *> w, m)
         else:
-            loss = batch_gradient(net, rows, <float *> x, <float *> y, ids, <float *> w, m)
+            loss = batch_gradient(net, rows, <float *> x, sparse, <float *> y, ids, <float *> w, m)
     net.stop_training()
     return loss
 
 
-cdef double batch_gradient(Network net, Rows work, const floating *X, const floating *Y, const Py_ssize_t *ids,
-                           const floating *w, Py_ssize_t m) noexcept nogil:
+cdef double batch_gradient(Network net, Rows work, const floating *X, const SparseBatch *sparse, const floating *Y,
+                           const Py_ssize_t *ids, const floating *w, Py_ssize_t m) noexcept nogil:
     cdef double loss, weight
-    forward_rows(net, work, X, m, False, 0)
+    forward_rows(net, work, X, sparse, m, False, 0)
     loss = loss_and_output_gradient(net, work, Y, ids, w, m)
     weight = kernels.weight_sum(w, m)
     if net.sklearn_l2 and weight != 0:
         loss += 0.5 * l2_term(net, X) / weight
-    backward_and_update(net, work, X, m, 0, 1 / weight if net.sklearn_l2 and weight != 0 else 1, False)
+    backward_and_update(net, work, X, sparse, m, 0, 1 / weight if net.sklearn_l2 and weight != 0 else 1, False)
     return loss
 
 
-cdef void train_batches(Network net, Rows work, const floating *X, const floating *Y, const Py_ssize_t *ids,
-                        const floating *weights, const Py_ssize_t *order, Py_ssize_t m, Py_ssize_t batch_size,
+cdef void train_batches(Network net, Rows work, const floating *X, const SparseBatch *sparse, const floating *Y,
+                        const Py_ssize_t *ids, const floating *weights, const Py_ssize_t *order, Py_ssize_t m,
+                        Py_ssize_t batch_size,
                         Py_ssize_t first, Py_ssize_t last, long step, unsigned long long dropout_count, double seconds,
                         bint keep_going, Sums *sums) noexcept nogil:
     cdef double deadline = seconds_now() + seconds, loss, weight
@@ -159,6 +177,8 @@ cdef void train_batches(Network net, Rows work, const floating *X, const floatin
     cdef const floating *Yb
     cdef const Py_ssize_t *idb
     cdef const floating *wb
+    cdef SparseBatch batch_rows    # the batch's rows of sparse input
+    cdef const SparseBatch *Sb = NULL
     cdef floating *X_rows = typed(work.X, X)
     cdef floating *Y_rows = typed(work.Y, X)
     cdef floating *w_rows = typed(work.weights, X)
@@ -166,13 +186,14 @@ cdef void train_batches(Network net, Rows work, const floating *X, const floatin
         start = batch * batch_size
         rows = min(batch_size, m - start)
         if order == NULL:  # no shuffle: the batch is a contiguous slice of the data
-            Xb = X + start * n_in
+            Xb = X + start * n_in if X != NULL else NULL
             Yb = Y + start * k
             idb = ids + start if ids != NULL else NULL
             wb = weights + start if weights != NULL else NULL
         else:
-            for r in range(rows):
-                memcpy(X_rows + r * n_in, X + order[start + r] * n_in, n_in * sizeof(floating))
+            if X != NULL:
+                for r in range(rows):
+                    memcpy(X_rows + r * n_in, X + order[start + r] * n_in, n_in * sizeof(floating))
             if ids != NULL:
                 for r in range(rows):
                     work.ids[r] = ids[order[start + r]]
@@ -182,10 +203,14 @@ cdef void train_batches(Network net, Rows work, const floating *X, const floatin
             if weights != NULL:
                 for r in range(rows):
                     w_rows[r] = weights[order[start + r]]
-            Xb, Yb = X_rows, Y_rows
+            Xb, Yb = X_rows if X != NULL else NULL, Y_rows
             idb = work.ids if ids != NULL else NULL
             wb = w_rows if weights != NULL else NULL
-        forward_rows(net, work, Xb, rows, True, dropout_count + sums.batches)
+        if sparse != NULL:  # read in place, through the order
+            batch_rows = sparse[0]
+            batch_rows.rows, batch_rows.first = order + start if order != NULL else NULL, start
+            Sb = &batch_rows
+        forward_rows(net, work, Xb, Sb, rows, True, dropout_count + sums.batches)
         loss = loss_and_output_gradient(net, work, Yb, idb, wb, rows)
         weight = kernels.weight_sum(wb, rows)
         if net.sklearn_l2 and weight != 0:  # scikit-learn reports the L2 term in the loss
@@ -199,7 +224,8 @@ cdef void train_batches(Network net, Rows work, const floating *X, const floatin
             sums.failed_loss = loss
             return
         if weight != 0:  # a batch of no weight has no gradient: no step
-            backward_and_update(net, work, Xb, rows, step + sums.steps + 1, 1 / weight if net.sklearn_l2 else 1, True)
+            backward_and_update(net, work, Xb, Sb, rows, step + sums.steps + 1, 1 / weight if net.sklearn_l2 else 1,
+                                True)
             sums.steps += 1
         sums.loss_sum += loss * weight
         sums.row_loss_sum += loss * rows
@@ -245,8 +271,8 @@ cdef double l2_term(Network net, const floating *like) noexcept nogil:
     return norms
 
 
-cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssize_t rows, long t,
-                              double l2_scale, bint update) noexcept nogil:
+cdef void backward_and_update(Network net, Rows work, const floating *Xb, const SparseBatch *sparse, Py_ssize_t rows,
+                              long t, double l2_scale, bint update) noexcept nogil:
     """Back-propagate from the last layer's dZ, updating each layer once its dX is computed (with
     ``update``; else only its dW and db are filled); each layer's L2 strength is scaled by
     ``l2_scale`` (scikit-learn's 1/Σw)."""
@@ -259,7 +285,7 @@ cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssi
     cdef floating *b
     cdef floating *dZ
     cdef Py_ssize_t size
-    cdef bint plain_sgd = update and net.optimizer == FN_OPT_SGD and net.momentum == 0
+    cdef bint plain_sgd = update and net.optimizer == FN_OPT_SGD and net.momentum == 0 and sparse == NULL
     for i in range(net.n_layers - 1, -1, -1):
         L = &net.layers[i]
         below = &net.layers[i - 1] if i > 0 else NULL
@@ -271,8 +297,12 @@ cdef void backward_and_update(Network net, Rows work, const floating *Xb, Py_ssi
             kernels.backward_sgd(inputs, W, b, dZ, L.l2 * l2_scale, net.lr, typed(L.db, Xb), dX, rows, L.n_in,
                                  L.n_out)
         else:
-            kernels.backward(inputs, W, dZ, L.l2 * l2_scale, typed(L.dW, Xb), typed(L.db, Xb), dX, rows, L.n_in,
-                             L.n_out)
+            if i == 0 and sparse != NULL:
+                sparse_kernels.backward(sparse, W, dZ, L.l2 * l2_scale, typed(L.dW, Xb), typed(L.db, Xb), rows,
+                                        L.n_in, L.n_out)
+            else:
+                kernels.backward(inputs, W, dZ, L.l2 * l2_scale, typed(L.dW, Xb), typed(L.db, Xb), dX, rows,
+                                 L.n_in, L.n_out)
             if not update:
                 pass
             elif net.optimizer == FN_OPT_SKLEARNSGD:

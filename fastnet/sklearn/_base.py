@@ -25,7 +25,7 @@ from sklearn.utils import check_array, check_random_state, shuffle
 from sklearn.utils.validation import check_is_fitted
 
 from fastnet.optimizers import SklearnAdam, SklearnSGD
-from fastnet.sklearn._engine import EngineNet
+from fastnet.sklearn._engine import EngineNet, engine_input
 from fastnet.sklearn._params import PARAMETER_CONSTRAINTS, hidden_sizes, validate_params
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -93,7 +93,6 @@ class BaseMLP(BaseEstimator, ABC):
         sizes = hidden_sizes(self.hidden_layer_sizes)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        X = np.ascontiguousarray(X)  # the engine reads rows (pandas frames arrive column-major)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X)
         if y.ndim == 1:
@@ -180,6 +179,7 @@ class BaseMLP(BaseEstimator, ABC):
             raise ValueError("partial_fit does not support early_stopping=True")
         X_train, y_train, w_train, X_val, y_val, w_val = self._split(X, y, sample_weight)
         n_samples = X_train.shape[0]
+        X_train = engine_input(X_train, X.dtype)  # C-contiguous rows (pandas frames arrive column-major), or CSR
         Y_train = np.ascontiguousarray(y_train, dtype=X.dtype)
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
@@ -239,7 +239,7 @@ class BaseMLP(BaseEstimator, ABC):
             )
         if is_classifier(self):
             y_val = self._label_binarizer.inverse_transform(y_val)
-        return np.ascontiguousarray(X_train), y_train, w_train, X_val, y_val, w_val
+        return X_train, y_train, w_train, X_val, y_val, w_val
 
     def _update_no_improvement_count(self, X_val: Any, y_val: Any, w_val: Any) -> None:
         if self.early_stopping:
@@ -297,7 +297,7 @@ class BaseMLP(BaseEstimator, ABC):
         engine = self._engine_for(np.float64)
         if engine.optimizer is None:  # the engine trains with some optimiser; L-BFGS takes no step
             engine.attach(SklearnSGD(), engine.new_state(SklearnSGD()))
-        X64 = np.ascontiguousarray(X, dtype=np.float64)
+        X64 = engine_input(X, np.float64)
         Y64 = np.ascontiguousarray(y, dtype=np.float64)
         w64 = None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
         layers = engine.layers
@@ -325,7 +325,7 @@ class BaseMLP(BaseEstimator, ABC):
             X = self._validate_X(X)
         dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
         engine = self._engine_for(dtype) if dtype == self.coefs_[0].dtype else self._inference_engine(dtype)
-        return engine.predict(np.ascontiguousarray(X, dtype=dtype))
+        return engine.predict(engine_input(X, dtype))
 
     def _inference_engine(self, dtype: np.dtype) -> EngineNet:
         """A network in another dtype than the coefficients' (float64 input to a float32 model
@@ -336,7 +336,12 @@ class BaseMLP(BaseEstimator, ABC):
         from sklearn.utils.validation import validate_data
 
         check_is_fitted(self)
-        return validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        return validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR and CSC, read by the engine's sparse first layer
+        return tags
 
     def _score_with_function(self, X: Any, y: Any, sample_weight: Any, score_function: Any) -> float:
         y_pred = self._predict(X, check_input=False)

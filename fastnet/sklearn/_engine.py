@@ -18,6 +18,7 @@ import numpy as np
 import fastnet
 from fastnet import _predict, _train
 from fastnet._network import Network
+from fastnet._sparse import CSRRows
 from fastnet.optimizer_state import OptimizerState
 from fastnet.optimizers import SklearnAdam, SklearnSGD
 
@@ -28,6 +29,18 @@ ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "r
 LOSS_OF_OUTPUT = {"identity": "sk_squared_error", "exp": "sk_poisson", "softmax": "sk_log_loss",
                   "logistic": "sk_binary_log_loss"}
 PREDICT_CHUNK_ROWS = 8192
+
+
+def engine_input(X: Any, dtype: np.dtype) -> np.ndarray | CSRRows:
+    """X as the engine reads it: a C-contiguous array, or for scipy.sparse input its CSR rows
+    (CSC converted once; never densified)."""
+    if hasattr(X, "tocsr"):
+        return CSRRows.of(X, dtype)
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
+def n_rows(X: np.ndarray | CSRRows) -> int:
+    return X.n_rows if isinstance(X, CSRRows) else X.shape[0]
 
 
 class _ModelView:
@@ -121,7 +134,7 @@ class EngineNet:
               batch_size: int) -> float:
         """One pass over the batches of ``order`` (None: in place), stepping on through non-finite
         losses as scikit-learn does; returns the epoch's loss, batch losses averaged by rows."""
-        n = X.shape[0]
+        n = n_rows(X)
         stretch = _train.train(
             self.network(), X, Y, weights=weights, order=order, batch_size=batch_size, first=0,
             last=-(-n // batch_size), step=self.state.step, seconds=math.inf, keep_going=True,
@@ -133,11 +146,12 @@ class EngineNet:
         """The full batch's loss; the layers' dW and db hold its gradient."""
         return _train.gradient(self.network(), X, Y, weights=weights)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """The output activations for validated ``X`` (C-contiguous, this network's dtype)."""
-        net = self.network()
-        out = np.empty((X.shape[0], self.layers[-1].n_out), dtype=X.dtype)
-        for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
-            rows = slice(start, start + PREDICT_CHUNK_ROWS)
-            _predict.forward(net, X[rows], out[rows])  # non-finite outputs are returned as they are
+    def predict(self, X: np.ndarray | CSRRows) -> np.ndarray:
+        """The output activations for ``engine_input`` X of this network's dtype."""
+        net, n = self.network(), n_rows(X)
+        out = np.empty((n, self.layers[-1].n_out), dtype=self.config[3])
+        for start in range(0, n, PREDICT_CHUNK_ROWS):
+            stop = min(start + PREDICT_CHUNK_ROWS, n)
+            chunk = X.rows(start, stop) if isinstance(X, CSRRows) else X[start:stop]
+            _predict.forward(net, chunk, out[start:stop])  # non-finite outputs are returned as they are
         return out
