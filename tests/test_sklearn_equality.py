@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import require
+from sklearn_helpers import assert_same_fit
 
 sklearn = require("sklearn")
 from sklearn import neural_network as reference  # noqa: E402
@@ -17,6 +18,7 @@ from sklearn.utils.multiclass import unique_labels  # noqa: E402
 from fastnet import sklearn as fast  # noqa: E402
 
 TOL = {np.float64: 1e-9, np.float32: 1e-4}
+SKLEARN_VERSION = tuple(int(part) for part in sklearn.__version__.split(".")[:2])
 N = 157  # rows: batches of 40 leave a last batch of 37
 
 
@@ -38,38 +40,6 @@ def estimators(kind, **params):
     if kind == "poisson":
         params["loss"] = "poisson"
     return getattr(reference, name)(**params), getattr(fast, name)(**params)
-
-
-def relative(got, want):
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    return float(np.abs(got - want).max() / max(np.abs(want).max(), 1e-300))
-
-
-def assert_same_fit(ours, theirs, X, tol):
-    """Every fitted attribute scikit-learn defines, and the predictions."""
-    for name in ("n_iter_", "n_layers_", "n_outputs_", "out_activation_", "n_features_in_", "t_"):
-        assert getattr(ours, name, None) == getattr(theirs, name, None), name
-    for got, want in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True):
-        assert got.dtype == want.dtype and got.shape == want.shape
-        assert relative(got, want) <= tol
-    assert relative(ours.loss_, theirs.loss_) <= tol
-    for name in ("loss_curve_", "validation_scores_"):
-        want = getattr(theirs, name, None)
-        if want is None:
-            assert getattr(ours, name, None) is None, name
-        else:
-            assert len(getattr(ours, name)) == len(want) and relative(getattr(ours, name), want) <= tol, name
-    for name in ("best_loss_", "best_validation_score_"):
-        want = getattr(theirs, name, None)
-        assert (getattr(ours, name, None) is None) == (want is None), name
-        if want is not None:
-            assert relative(getattr(ours, name), want) <= tol, name
-    if hasattr(theirs, "classes_"):
-        assert np.array_equal(ours.classes_, theirs.classes_)
-        assert np.array_equal(ours.predict(X), theirs.predict(X))
-        assert relative(ours.predict_proba(X), theirs.predict_proba(X)) <= tol
-    else:
-        assert relative(ours.predict(X), theirs.predict(X)) <= tol
 
 
 def fit_both(kind, fit=lambda est, X, y, w: est.fit(X, y), dtype=np.float64, **params):
@@ -101,6 +71,8 @@ OPTIONS = {
                                             for option in OPTIONS if (solver, option) != ("lbfgs", "early stopping")])
 @pytest.mark.parametrize("kind", KINDS)
 def test_fit_equals_scikit_learn(kind, solver, option):
+    if (kind, option) == ("binary strings", "early stopping") and SKLEARN_VERSION < (1, 8):
+        pytest.skip("scikit-learn 1.7's early stopping fails on string labels (its isnan on the predictions)")
     ours, theirs, X = fit_both(kind, solver=solver, **OPTIONS[option])
     assert_same_fit(ours, theirs, X, TOL[np.float64])
 

@@ -115,3 +115,28 @@ def test_importing_fastnet_never_imports_scikit_learn():
     code = "import sys, fastnet, fastnet.reference; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_common_predict_call_gives_what_the_validated_path_gives():
+    """The C-checked path of plain arrays against the full path (lists go through scikit-learn's
+    validation): the same outputs, scikit-learn's error for NaN, assigned coefficients honoured."""
+    X, y = digits()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = MLPClassifier(hidden_layer_sizes=(16,), random_state=0, max_iter=5).fit(X, y)
+        reg = MLPRegressor(hidden_layer_sizes=(16,), random_state=0, max_iter=5).fit(X, y.astype(float))
+    for rows in (X[:1], X[:7], np.vstack([X] * 4)):
+        assert np.array_equal(est.predict(rows), est.predict(rows.tolist()))
+        assert np.array_equal(est.predict_proba(rows), est.predict_proba(rows.tolist()))
+        assert np.array_equal(reg.predict(rows), reg.predict(rows.tolist()))
+    bad = X[:2].copy()
+    bad[0, 3] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        est.predict(bad)
+    before = est.predict_proba(X[:3])
+    est.coefs_ = [2 * c for c in est.coefs_]
+    assert not np.array_equal(est.predict_proba(X[:3]), before)
+    hidden = np.maximum(X[:3] @ est.coefs_[0] + est.intercepts_[0], 0)
+    logits = hidden @ est.coefs_[1] + est.intercepts_[1]
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    assert np.allclose(est.predict_proba(X[:3]), expected / expected.sum(axis=1, keepdims=True), rtol=1e-12)

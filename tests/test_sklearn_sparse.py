@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from helpers import require
+from sklearn_helpers import assert_same_fit
 
 sklearn = require("sklearn")
 scipy_sparse = require("scipy.sparse")
@@ -16,8 +17,6 @@ from sklearn import neural_network as reference  # noqa: E402
 
 from fastnet import sklearn as fast  # noqa: E402
 from fastnet._sparse import CSRRows  # noqa: E402
-
-from test_sklearn_equality import assert_same_fit  # noqa: E402
 
 
 def sparse_problem(rows=160, cols=40, density=0.1, seed=0):

@@ -319,6 +319,16 @@ class BaseMLP(BaseEstimator, ABC):
         engine.publish(self.coefs_, self.intercepts_)
 
     # ------------------------------------------------------------------ inference
+    def _common_output(self, X: Any) -> np.ndarray | None:
+        """The output activations of the common call without scikit-learn's input validation (a
+        plain array as the estimator was fitted on, its lists untouched since): None otherwise,
+        and the full path validates, converts and raises scikit-learn's errors."""
+        engine = self.__dict__.get("_engine")
+        if engine is None or type(X) is not np.ndarray or "feature_names_in_" in self.__dict__ \
+                or not engine.holds(self.coefs_, self.intercepts_):
+            return None
+        return engine.predict_common(X)
+
     def _forward_pass_fast(self, X: Any, check_input: bool = True) -> np.ndarray:
         """The output layer's activations for X, in the dtype scikit-learn's arithmetic would give."""
         if check_input:

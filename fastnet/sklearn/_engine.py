@@ -79,6 +79,20 @@ class EngineNet:
                 and all(np.shape(c) == s for c, s in zip(coefs, shapes))
                 and all(np.shape(b) == (s[1],) for b, s in zip(intercepts, shapes)))
 
+    def holds(self, coefs: list[Any], intercepts: list[Any]) -> bool:
+        """Whether the public lists are this engine's own arrays (nothing was assigned since)."""
+        return len(coefs) == len(self.layers) and all(
+            c is layer.W and b is layer.b for c, b, layer in zip(coefs, intercepts, self.layers))
+
+    def predict_common(self, X: Any) -> np.ndarray | None:
+        """The output for the common call, checked in C (a C-contiguous array of the network's
+        dtype and width, up to a thousand rows, finite), or None: take the full path."""
+        net = self.network()
+        if not _predict.admits(net, X):
+            return None
+        out = np.empty((X.shape[0], self.layers[-1].n_out), dtype=X.dtype)
+        return out if _predict.forward(net, X, out) else None
+
     def load(self, coefs: list[Any], intercepts: list[Any]) -> None:
         """Copy in every array that is not already a layer's own."""
         for layer, coef, intercept in zip(self.layers, coefs, intercepts):

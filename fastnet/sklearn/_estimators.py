@@ -88,14 +88,27 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """The predicted classes of X (label rows for multilabel targets)."""
-        check_is_fitted(self)
-        return self._predict(X)
+        y_pred = self._common_output(X)
+        if y_pred is None:
+            check_is_fitted(self)
+            return self._predict(X)
+        return self._labels(y_pred.ravel() if self.n_outputs_ == 1 else y_pred)
 
     def _predict(self, X: Any, check_input: bool = True) -> np.ndarray:
         y_pred = self._forward_pass_fast(X, check_input=check_input)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
-        return self._label_binarizer.inverse_transform(y_pred)
+        return self._labels(y_pred)
+
+    def _labels(self, y_pred: np.ndarray) -> np.ndarray:
+        """``LabelBinarizer.inverse_transform`` of the outputs, its two common cases inline (its own
+        checks cost more than the whole forward pass of one sample)."""
+        binarizer = self._label_binarizer
+        if binarizer.y_type_ == "multiclass":
+            return binarizer.classes_.take(y_pred.argmax(axis=1), mode="clip")
+        if binarizer.y_type_ == "binary" and y_pred.ndim == 1 and len(binarizer.classes_) == 2:
+            return binarizer.classes_[(y_pred > 0.5).astype(int)]  # its threshold: (pos + neg) / 2
+        return binarizer.inverse_transform(y_pred)
 
     def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         return self._score_with_function(X, y, sample_weight, accuracy_score)
@@ -117,8 +130,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of X, columns in the order of ``classes_`` (binary: [1 − p, p])."""
-        check_is_fitted(self)
-        y_pred = self._forward_pass_fast(X)
+        y_pred = self._common_output(X)
+        if y_pred is None:
+            check_is_fitted(self)
+            y_pred = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
         if y_pred.ndim == 1:
@@ -169,8 +184,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """The predicted values of X: (n_samples,) for one output, else (n_samples, n_outputs)."""
-        check_is_fitted(self)
-        return self._predict(X)
+        y_pred = self._common_output(X)
+        if y_pred is None:
+            check_is_fitted(self)
+            return self._predict(X)
+        return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
 
     def _predict(self, X: Any, check_input: bool = True) -> np.ndarray:
         y_pred = self._forward_pass_fast(X, check_input=check_input)
