@@ -140,3 +140,67 @@ def test_the_common_predict_call_gives_what_the_validated_path_gives():
     logits = hidden @ est.coefs_[1] + est.intercepts_[1]
     expected = np.exp(logits - logits.max(axis=1, keepdims=True))
     assert np.allclose(est.predict_proba(X[:3]), expected / expected.sum(axis=1, keepdims=True), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------- beyond scikit-learn, opt-in
+def test_class_weight_multiplies_into_the_sample_weights():
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    X, y = digits()
+    w = np.random.default_rng(0).uniform(0.5, 1.5, len(y))
+    params = dict(hidden_layer_sizes=(8,), random_state=0, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for class_weight in ({0: 3.0, 2: 0.5}, "balanced"):
+            ours = MLPClassifier(class_weight=class_weight, **params).fit(X, y, sample_weight=w)
+            by_hand = MLPClassifier(**params).fit(X, y, sample_weight=w * compute_sample_weight(class_weight, y))
+            for a, b in zip(ours.coefs_, by_hand.coefs_):
+                assert np.array_equal(a, b)
+    with pytest.raises(ValueError, match="class_weight='balanced' is not supported for partial_fit"):
+        MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=np.unique(y))
+
+
+def test_validation_loss_curve_is_the_training_loss_on_the_held_out_rows():
+    """Rebuilt by hand: the same draws as the estimator (initial weights, then the split), and
+    the loss with its L2 term on the held-out rows after the one epoch."""
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import train_test_split
+
+    X, y = digits()
+    est = MLPClassifier(hidden_layer_sizes=(8,), random_state=0, max_iter=1, early_stopping=True, alpha=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    rs = np.random.RandomState(0)
+    for fan_in, fan_out in ((64, 8), (8, 4)):
+        rs.uniform(size=(fan_in, fan_out))
+        rs.uniform(size=fan_out)
+    onehot = np.eye(4, dtype=bool)[y]
+    # not stratified: scikit-learn stratifies only one-output targets, and these are binarized to 4
+    _, X_val, _, y_val = train_test_split(X, onehot, random_state=rs, test_size=0.1)
+    assert est.validation_scores_[0] == np.mean(est.predict(X_val) == y_val.argmax(axis=1))  # the same rows
+    norms = sum(float(np.sum(c * c)) for c in est.coefs_)
+    want = log_loss(y_val, est.predict_proba(X_val)) + 0.5 * 0.01 * norms / len(X_val)
+    assert len(est.validation_loss_curve_) == len(est.validation_scores_) == 1
+    assert est.validation_loss_curve_[0] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "regression", "poisson"])
+def test_to_fastnet_gives_the_same_network(kind, tmp_path):
+    import fastnet
+
+    X, y = digits()
+    y = {"multiclass": y, "binary": y % 2, "regression": y / 3.0, "poisson": y}[kind]
+    cls = MLPClassifier if kind in ("multiclass", "binary") else MLPRegressor
+    params = {"loss": "poisson"} if kind == "poisson" else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = cls(hidden_layer_sizes=(8, 5), activation="tanh", random_state=0, max_iter=3, **params).fit(X, y)
+    model = est.to_fastnet()
+    assert isinstance(model, fastnet.Sequential)
+    want = est.predict_proba(X)[:, 1:] if kind == "binary" else (
+        est.predict_proba(X) if kind == "multiclass" else est.predict(X)[:, None])
+    assert np.allclose(model.predict(X), want, rtol=1e-12, atol=1e-15)
+    model.save(tmp_path / "from_sklearn.npz")
+    assert np.array_equal(fastnet.load(tmp_path / "from_sklearn.npz").predict(X), model.predict(X))
+    assert model.loss == {"multiclass": "cross_entropy", "binary": "binary_cross_entropy"}.get(kind, "mse")

@@ -25,7 +25,8 @@ from sklearn.utils import check_array, check_random_state, shuffle
 from sklearn.utils.validation import check_is_fitted
 
 from fastnet.optimizers import SklearnAdam, SklearnSGD
-from fastnet.sklearn._engine import EngineNet, engine_input
+from fastnet.reference.sklearn_ops import row_losses
+from fastnet.sklearn._engine import ACTIVATIONS, EngineNet, engine_input
 from fastnet.sklearn._params import PARAMETER_CONSTRAINTS, hidden_sizes, validate_params
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -87,14 +88,49 @@ class BaseMLP(BaseEstimator, ABC):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseMLP:
         """Fit the model to data matrix X and target(s) y, with optional per-sample weights."""
         validate_params(self)
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, False, self._class_weights(y, incremental=False))
 
-    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> BaseMLP:
+    def _class_weights(self, y: Any, incremental: bool) -> np.ndarray | None:
+        """Per-row weights from the classifier's ``class_weight`` (None: none asked for)."""
+        return None
+
+    def to_fastnet(self) -> Any:
+        """The fitted network as a ``fastnet.Sequential`` (for fastnet's model files, layer API and
+        training loop): the same weights, activations and outputs (its ``predict`` equals this
+        estimator's ``predict_proba`` or ``predict``). The loss is fastnet's closest:
+        ``cross_entropy`` for softmax outputs, ``binary_cross_entropy`` for logistic ones, ``mse``
+        for regression (fastnet has no Poisson loss: an ``exp`` output keeps its activation and
+        trains on ``mse``). The optimiser is fastnet's ``Adam`` or ``SGD`` with the same settings,
+        in fastnet's conventions (PyTorch's, docs/design.md), and ``l2`` is ``alpha``: fastnet adds
+        ``l2·W`` to the batch-mean gradient where scikit-learn adds ``alpha·W / batch size``."""
+        import fastnet
+
+        check_is_fitted(self)
+        activations = [ACTIVATIONS[self.activation]] * (len(self.coefs_) - 1) + [ACTIVATIONS[self.out_activation_]]
+        layers = []
+        for coef, intercept, activation in zip(self.coefs_, self.intercepts_, activations):
+            layer = fastnet.Dense(*coef.shape, activation, l2=self.alpha, dtype=coef.dtype, seed=0)
+            layer.W, layer.b = coef, intercept
+            layers.append(layer)
+        loss = {"softmax": "cross_entropy", "logistic": "binary_cross_entropy"}.get(self.out_activation_, "mse")
+        if self.solver == "sgd":
+            optimizer = fastnet.SGD(self.learning_rate_init, momentum=self.momentum,
+                                    nesterov=self.nesterovs_momentum and self.momentum > 0)
+        else:
+            optimizer = fastnet.Adam(self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
+        seed = self.random_state if isinstance(self.random_state, numbers.Integral) else None
+        return fastnet.Sequential(layers, loss=loss, optimizer=optimizer, seed=seed)
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool,
+             class_weights: np.ndarray | None = None) -> BaseMLP:
         sizes = hidden_sizes(self.hidden_layer_sizes)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X)
+        if class_weights is not None:  # the classifier's opt-in class_weight, multiplied in
+            class_weights = class_weights.astype(X.dtype)
+            sample_weight = class_weights if sample_weight is None else sample_weight * class_weights
         if y.ndim == 1:
             y = y.reshape((-1, 1))
         self.n_outputs_ = y.shape[1]
@@ -134,6 +170,7 @@ class BaseMLP(BaseEstimator, ABC):
             self._no_improvement_count = 0
             if self.early_stopping:
                 self.validation_scores_ = []
+                self.validation_loss_curve_ = []  # beyond scikit-learn: the loss on the held-out rows
                 self.best_validation_score_ = -np.inf
                 self.best_loss_ = None
             else:
@@ -177,7 +214,7 @@ class BaseMLP(BaseEstimator, ABC):
         engine.attach(self._optimizer, self._optimizer_state)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        X_train, y_train, w_train, X_val, y_val, w_val = self._split(X, y, sample_weight)
+        X_train, y_train, w_train, X_val, y_val, w_val, Y_val = self._split(X, y, sample_weight)
         n_samples = X_train.shape[0]
         X_train = engine_input(X_train, X.dtype)  # C-contiguous rows (pandas frames arrive column-major), or CSR
         Y_train = np.ascontiguousarray(y_train, dtype=X.dtype)
@@ -201,7 +238,7 @@ class BaseMLP(BaseEstimator, ABC):
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                self._update_no_improvement_count(X_val, y_val, w_val)
+                self._update_no_improvement_count(X_val, y_val, w_val, Y_val)
                 self._iteration_ends()
                 if self._no_improvement_count > self.n_iter_no_change:
                     if self._trigger_stopping():
@@ -223,10 +260,11 @@ class BaseMLP(BaseEstimator, ABC):
             self.intercepts_ = self._best_intercepts
 
     def _split(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> tuple:
-        """(X, y, weights) to train on and to validate on (None without early stopping): scikit-learn's
-        stratified split, drawn from the estimator's random state."""
+        """(X, y, weights) to train on and to validate on (None without early stopping), and the
+        held-out targets as the network sees them: scikit-learn's stratified split, drawn from
+        the estimator's random state."""
         if not self.early_stopping:
-            return X, y, sample_weight, None, None, None
+            return X, y, sample_weight, None, None, None, None
         stratify = y if is_classifier(self) and self.n_outputs_ == 1 else None
         arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
         parts = train_test_split(*arrays, random_state=self._random_state, test_size=self.validation_fraction,
@@ -237,14 +275,16 @@ class BaseMLP(BaseEstimator, ABC):
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
             )
+        Y_val = y_val
         if is_classifier(self):
             y_val = self._label_binarizer.inverse_transform(y_val)
-        return X_train, y_train, w_train, X_val, y_val, w_val
+        return X_train, y_train, w_train, X_val, y_val, w_val, Y_val
 
-    def _update_no_improvement_count(self, X_val: Any, y_val: Any, w_val: Any) -> None:
+    def _update_no_improvement_count(self, X_val: Any, y_val: Any, w_val: Any, Y_val: Any) -> None:
         if self.early_stopping:
             score = self._score(X_val, y_val, sample_weight=w_val)  # can be NaN
             self.validation_scores_.append(score)
+            self.validation_loss_curve_.append(self._validation_loss(X_val, Y_val, w_val))
             if self.verbose:
                 print(f"Validation score: {score:f}")
             if score < self.best_validation_score_ + self.tol:
@@ -262,6 +302,15 @@ class BaseMLP(BaseEstimator, ABC):
                 self._no_improvement_count = 0
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
+
+    def _validation_loss(self, X_val: Any, Y_val: np.ndarray, w_val: np.ndarray | None) -> float:
+        """The training loss's definition (scikit-learn's loss with its L2 term) on the held-out rows."""
+        engine = self._engine
+        A = engine.predict(engine_input(X_val, engine.config[3]))
+        with np.errstate(all="ignore"):  # a diverged network's loss is NaN or inf, as its score is
+            data = float(np.average(row_losses(engine.loss, A, np.asarray(Y_val, dtype=A.dtype)), weights=w_val))
+            norms = sum(float(np.dot(c.ravel(), c.ravel())) for c in self.coefs_)
+        return data + 0.5 * self.alpha * norms / (A.shape[0] if w_val is None else float(np.sum(w_val)))
 
     def _iteration_ends(self) -> None:
         schedule, rate, power_t = self._schedule

@@ -9,12 +9,13 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from fastnet.sklearn._base import STOCHASTIC_SOLVERS, BaseMLP
-from fastnet.sklearn._params import REGRESSOR_CONSTRAINTS, validate_params
+from fastnet.sklearn._params import CLASSIFIER_CONSTRAINTS, REGRESSOR_CONSTRAINTS, validate_params
 
 
 def _store(estimator: Any, params: dict[str, Any]) -> None:
@@ -47,8 +48,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     defaults, attributes and results), trained by fastnet's compiled engine.
 
     See scikit-learn's documentation of ``sklearn.neural_network.MLPClassifier`` for each
-    parameter; ``fit`` and ``partial_fit`` take ``sample_weight``.
+    parameter; ``fit`` and ``partial_fit`` take ``sample_weight``. Beyond scikit-learn (opt-in):
+    ``class_weight`` (a dict ``{label: weight}`` or ``"balanced"``, multiplied into the sample
+    weights as ``sklearn.utils.class_weight.compute_sample_weight`` computes them), the attribute
+    ``validation_loss_curve_`` with early stopping, and ``to_fastnet()``.
     """
+
+    _parameter_constraints: dict = CLASSIFIER_CONSTRAINTS
 
     def __init__(
         self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *, solver: str = "adam",
@@ -57,9 +63,19 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         random_state: Any = None, tol: float = 1e-4, verbose: bool = False, warm_start: bool = False,
         momentum: float = 0.9, nesterovs_momentum: bool = True, early_stopping: bool = False,
         validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
-        n_iter_no_change: Any = 10, max_fun: int = 15000,
+        n_iter_no_change: Any = 10, max_fun: int = 15000, class_weight: Any = None,
     ) -> None:
         _store(self, locals())
+
+    def _class_weights(self, y: Any, incremental: bool) -> np.ndarray | None:
+        if self.class_weight is None:
+            return None
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit (one batch does not show the class "
+                "frequencies): pass a dict, e.g. from sklearn.utils.class_weight.compute_class_weight over all of y"
+            )
+        return compute_sample_weight(self.class_weight, y)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -126,7 +142,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if _first_partial_fit(self, classes):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y if type_of_target(y).startswith("multilabel") else classes)
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, True, self._class_weights(y, incremental=True))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of X, columns in the order of ``classes_`` (binary: [1 − p, p])."""
@@ -157,6 +173,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     fastnet's compiled engine.
 
     See scikit-learn's documentation of ``sklearn.neural_network.MLPRegressor`` for each parameter.
+    Beyond scikit-learn: the attribute ``validation_loss_curve_`` with early stopping, and
+    ``to_fastnet()``.
     """
 
     _parameter_constraints: dict = REGRESSOR_CONSTRAINTS
@@ -168,9 +186,19 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         random_state: Any = None, tol: float = 1e-4, verbose: bool = False, warm_start: bool = False,
         momentum: float = 0.9, nesterovs_momentum: bool = True, early_stopping: bool = False,
         validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
-        n_iter_no_change: Any = 10, max_fun: int = 15000,
+        n_iter_no_change: Any = 10, max_fun: int = 15000, class_weight: Any = None,
     ) -> None:
         _store(self, locals())
+
+    def _class_weights(self, y: Any, incremental: bool) -> np.ndarray | None:
+        if self.class_weight is None:
+            return None
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit (one batch does not show the class "
+                "frequencies): pass a dict, e.g. from sklearn.utils.class_weight.compute_class_weight over all of y"
+            )
+        return compute_sample_weight(self.class_weight, y)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,

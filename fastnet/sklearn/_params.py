@@ -42,6 +42,8 @@ PARAMETER_CONSTRAINTS: dict[str, list[Any]] = {
     "max_fun": [Interval(Integral, 1, None, closed="left")],
 }
 REGRESSOR_CONSTRAINTS = {**PARAMETER_CONSTRAINTS, "loss": [StrOptions({"squared_error", "poisson"})]}
+# beyond scikit-learn's MLP, opt-in (None keeps its numbers)
+CLASSIFIER_CONSTRAINTS = {**PARAMETER_CONSTRAINTS, "class_weight": [dict, StrOptions({"balanced"}), None]}
 
 
 def validate_params(estimator: Any) -> None:
