@@ -67,6 +67,7 @@ cdef class Network:
     cdef bint loss_is_fused          # the loss's gradient is taken w.r.t. Z (fastnet/_codes.py FUSED)
     cdef bint sklearn_l2             # scikit-learn's loss: L2 divided by the batch's Σw, and in the loss
     cdef bint metric_per_row         # the metric counts rows, not elements
+    cdef bint no_metric              # scikit-learn's losses: its estimators report no metric
     cdef double lr, momentum, beta1, beta2, eps
     cdef bint nesterov
     cdef readonly long settings_version    # the optimiser's settings version read_settings took

@@ -142,6 +142,7 @@ cdef class Network:
         self.sklearn_l2 = model.loss in SKLEARN_LOSSES
         self.metric = METRICS.index(METRIC_OF_LOSS[model.loss])
         self.metric_per_row = self.metric == FN_METRIC_ARGMAX_ACCURACY
+        self.no_metric = model.loss in SKLEARN_LOSSES
         self.optimizer = OPTIMIZERS.index(opt.kind)
         self.dropout_key = model._dropout_key
         self.read_settings(opt)

@@ -215,8 +215,9 @@ cdef void train_batches(Network net, Rows work, const floating *X, const SparseB
         weight = kernels.weight_sum(wb, rows)
         if net.sklearn_l2 and weight != 0:  # scikit-learn reports the L2 term in the loss
             loss += 0.5 * l2_term(net, X) / weight
-        sums.metric_sum += kernels.metric_sum(net.metric, typed(work.A[net.n_layers - 1], X), Yb, idb, wb, rows, k)
-        sums.metric_count += weight if net.metric_per_row else weight * k
+        if not net.no_metric:
+            sums.metric_sum += kernels.metric_sum(net.metric, typed(work.A[net.n_layers - 1], X), Yb, idb, wb, rows, k)
+            sums.metric_count += weight if net.metric_per_row else weight * k
         sums.batches += 1
         sums.last_loss = loss
         if not isfinite(loss) and not keep_going:
