@@ -1,8 +1,9 @@
 """scikit-learn drop-in groups ``sklearn-*``: whole ``fit`` calls of scikit-learn's MLP and of
-``fastnet.sklearn``'s with identical parameters, BLAS at THREADS threads for both (conftest.py),
+``fastnet.sklearn``'s (contender "fastnet") with identical parameters, BLAS at THREADS threads for
+all (conftest.py; ``FASTNET_BENCH_THREADS=1`` gives the one-thread comparison the README reports),
 beside "products and updates alone": that fit's matrix products and optimiser updates done by
 NumPy on preallocated arrays, the bound for anyone's fit at these batch sizes. Also ``predict`` of
-one sample. ``python bench/report.py`` tabulates the ratios.
+one sample. ``python bench/report.py -k sklearn`` tabulates them with their targets.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def product(a: Any, b: np.ndarray, out: np.ndarray) -> None:
         np.matmul(a, b, out=out)
 
 
-CONTENDERS = ["scikit-learn", "fastnet.sklearn", "products and updates alone"]
+CONTENDERS = ["scikit-learn", "fastnet", "products and updates alone"]  # "fastnet": fastnet.sklearn's estimator
 
 
 @pytest.mark.parametrize("contender", CONTENDERS)

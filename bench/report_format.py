@@ -16,6 +16,12 @@ TARGETS = (
     ("infer-digits", "seed-002 NumPy NN", "faster", 8.0),
     ("mlp784", GEMM, "limit", 1.10),
     ("wide", GEMM, "limit", 1.03),
+    # the scikit-learn drop-in (bench/bench_sklearn.py): never slower than scikit-learn, within 1.2× of
+    # the fit's products and updates alone; predict of one sample at least 20× faster
+    *((f"sklearn-{case}", target, kind, bound)
+      for case in ("digits-adam", "digits-sgd", "20k-10class", "20k-regression", "digits-lbfgs", "sparse-10k-20k")
+      for target, kind, bound in (("scikit-learn", "faster", 1.0), ("products and updates alone", "limit", 1.2))),
+    ("sklearn-predict-one", "scikit-learn", "faster", 20.0),
 )
 
 
