@@ -53,7 +53,17 @@ def forward(Network net, X, out):
     return forward_into(net, X, out)
 
 
+cdef inline bint laid_out(object array, int typenum, Py_ssize_t rows, Py_ssize_t cols) noexcept:
+    """A 2-D C-contiguous ndarray of that type and shape: the layout the nogil forward reads and writes."""
+    if not cnp.PyArray_Check(array) or cnp.PyArray_NDIM(<cnp.ndarray> array) != 2:
+        return False
+    cdef cnp.ndarray a = <cnp.ndarray> array
+    return (cnp.PyArray_TYPE(a) == typenum and cnp.PyArray_ISNOTSWAPPED(a) and cnp.PyArray_IS_C_CONTIGUOUS(a)
+            and a.shape[0] == rows and a.shape[1] == cols)
+
+
 cdef bint forward_into(Network net, X, out) except -1:
+    cdef int typenum = cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT
     cdef SparseBatch batch
     cdef SparseBatch *sparse = NULL
     cdef void *x = NULL
@@ -63,9 +73,12 @@ cdef bint forward_into(Network net, X, out) except -1:
             raise ValueError(f"X must be a CSRRows matrix of {net.dtype} values and {net.layers[0].n_in} columns")
         batch, sparse, m = batch_of(<CSRRows> X), &batch, (<CSRRows> X).n_rows
     else:
+        if not laid_out(X, typenum, cnp.PyArray_DIM(<cnp.ndarray> X, 0) if cnp.PyArray_Check(X) else -1,
+                        net.layers[0].n_in):
+            raise ValueError(f"X must be a C-contiguous {net.dtype} array of {net.layers[0].n_in} columns")
         m, x = cnp.PyArray_DIM(<cnp.ndarray> X, 0), cnp.PyArray_DATA(<cnp.ndarray> X)
-    if cnp.PyArray_DIM(<cnp.ndarray> out, 0) != m:
-        raise ValueError(f"out must have {m} rows")
+    if not laid_out(out, typenum, m, net.layers[last].n_out):
+        raise ValueError(f"out must be a C-contiguous {net.dtype} array of shape ({m}, {net.layers[last].n_out})")
     cdef Py_ssize_t size = m * net.layers[last].n_out
     cdef void *y = cnp.PyArray_DATA(<cnp.ndarray> out)
     cdef bint finite

@@ -13,7 +13,7 @@ from fastnet cimport _sklearn_kernels as sk
 from fastnet cimport _sparse as sparse_kernels
 from fastnet._network cimport Layer, Network, Rows, forward_rows, training_output, typed
 from fastnet._sparse cimport CSRRows, SparseBatch, batch_of
-from fastnet._types cimport FN_OPT_SGD, FN_OPT_SKLEARNADAM, FN_OPT_SKLEARNSGD, floating
+from fastnet._types cimport FN_LOSS_CROSS_ENTROPY, FN_OPT_SGD, FN_OPT_SKLEARNADAM, FN_OPT_SKLEARNSGD, floating
 
 cnp.import_array()
 
@@ -68,13 +68,26 @@ cdef Py_ssize_t check_arrays(Network net, X, Y, weights, order) except -1:
             raise ValueError(f"X must be a CSRRows matrix of {net.dtype} values and {n_in} columns")
     elif m < 0 or not laid_out(X, typenum, 2, m, n_in):
         raise ValueError(f"X must be a C-contiguous {net.dtype} array of shape (m, {n_in})")
-    if not (laid_out(Y, typenum, 2, m, k) or laid_out(Y, cnp.NPY_INTP, 1, m, 0)):
+    if laid_out(Y, cnp.NPY_INTP, 1, m, 0):  # class ids: cross-entropy's, each a column of the output
+        if net.loss != FN_LOSS_CROSS_ENTROPY or not all_below(<Py_ssize_t *> data(Y), m, k):
+            raise ValueError(f"Y as class ids (intp, ({m},)) must be for cross_entropy and lie in [0, {k})")
+    elif not laid_out(Y, typenum, 2, m, k):
         raise ValueError(f"Y must be a C-contiguous {net.dtype} array of shape ({m}, {k}) or intp class ids ({m},)")
     if weights is not None and not laid_out(weights, typenum, 1, m, 0):
         raise ValueError(f"weights must be a C-contiguous {net.dtype} array of shape ({m},)")
-    if order is not None and not laid_out(order, cnp.NPY_INTP, 1, m, 0):
-        raise ValueError(f"order must be a C-contiguous intp permutation of shape ({m},)")
+    if order is not None and not (laid_out(order, cnp.NPY_INTP, 1, m, 0)
+                                  and all_below(<Py_ssize_t *> data(order), m, m)):
+        raise ValueError(f"order must be a C-contiguous intp array of shape ({m},) of row numbers in [0, {m})")
     return m
+
+
+cdef bint all_below(const Py_ssize_t *values, Py_ssize_t n, Py_ssize_t limit) noexcept:
+    """Every value in [0, limit)."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if values[i] < 0 or values[i] >= limit:
+            return False
+    return True
 
 
 cdef inline SparseBatch *sparse_input(X, SparseBatch *batch):
@@ -105,6 +118,8 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     cdef void *y = data(Y)
     cdef void *w = NULL if weights is None else data(weights)
     cdef Rows rows
+    if batch_size < 1 or not 0 <= first <= last <= (m + batch_size - 1) // batch_size:
+        raise ValueError(f"batches {first} .. {last} of size {batch_size} are not batches of {m} rows")
     sums.batches = sums.steps = 0
     sums.loss_sum = sums.weight_sum = sums.row_loss_sum = sums.metric_sum = sums.metric_count = sums.last_loss = 0
     sums.failed = False

@@ -23,14 +23,14 @@ def class_of_rows(Y: np.ndarray, loss: str) -> np.ndarray:
         if Y.ndim == 1:
             return Y
         if not np.isin(Y, (0, 1)).all():
-            raise ValueError("class_weight needs one class per row: Y's probability rows must be one-hot")
+            raise ValueError("needs one class per row: Y's probability rows must be one-hot")
         return Y.argmax(axis=1)
     if loss == "binary_cross_entropy" and Y.shape[1] == 1:
         if not np.isin(Y, (0, 1)).all():
-            raise ValueError("class_weight needs one class per row: Y must hold 0 or 1 for binary_cross_entropy")
+            raise ValueError("needs one class per row: Y must hold 0 or 1 for binary_cross_entropy")
         return Y[:, 0].astype(np.intp)
     raise ValueError(
-        f"class_weight needs one class per row: loss='cross_entropy', or 'binary_cross_entropy' with one "
+        f"needs one class per row: loss='cross_entropy', or 'binary_cross_entropy' with one "
         f"output; got loss={loss!r} with {Y.shape[1] if Y.ndim == 2 else 1} outputs (use sample_weight)"
     )
 
@@ -73,7 +73,7 @@ def row_weights(
     try:
         classes = class_of_rows(Y, loss)
     except ValueError as exc:
-        raise ValueError(f"{names[1]}: {exc}") from None
+        raise ValueError(f"{names[1]} {exc}") from None
     n_classes = n_out if loss == "cross_entropy" else 2
     if isinstance(class_weight, str) and class_weight == "balanced":
         per_row = balanced_class_weight(classes)
@@ -81,8 +81,9 @@ def row_weights(
         per_row = _weights_from_dict(class_weight, classes, n_classes)
     else:
         raise TypeError(f"{names[1]} must be None, a dict {{class id: weight}} or 'balanced', got {class_weight!r}")
-    combined = per_row if weights is None else weights * per_row
-    return as_sample_weight(combined, f"{names[0]} × {names[1]}", n_rows, dtype)
+    if weights is None:
+        return as_sample_weight(per_row, f"the weights of {names[1]}", n_rows, dtype)
+    return as_sample_weight(weights * per_row, f"{names[0]} × {names[1]}", n_rows, dtype)
 
 
 def weight_sum(weights: np.ndarray | None, n_rows: int) -> float:

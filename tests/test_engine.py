@@ -11,7 +11,7 @@ import pytest
 
 import fastnet
 import fastnet.reference
-from fastnet import _train
+from fastnet import _predict, _train
 
 from helpers import TRAINING_TOL, assert_close, digits_data, digits_like, same_weights
 
@@ -127,14 +127,31 @@ def test_the_engine_refuses_arrays_it_would_misread():
     good = dict(X=np.ones((5, 3)), Y=np.ones((5, 2)), weights=None, order=None)
     bad = {
         "X": [np.asfortranarray(np.ones((5, 3))), np.ones((5, 3), np.float32), np.ones((5, 4)), np.ones(5)],
-        "Y": [np.ones((5, 3)), np.ones((4, 2)), np.ones(5, np.int32), np.asfortranarray(np.ones((5, 2)))],
+        "Y": [np.ones((5, 3)), np.ones((4, 2)), np.ones(5, np.int32), np.asfortranarray(np.ones((5, 2))),
+              np.zeros(5, np.intp)],  # class ids are for cross_entropy only
         "weights": [np.ones(4), np.ones(5, np.float32), np.ones((5, 1))],
-        "order": [np.arange(5, dtype=np.int32), np.arange(4, dtype=np.intp)],
+        "order": [np.arange(5, dtype=np.int32), np.arange(4, dtype=np.intp), np.array([0, 1, 2, 3, 5], np.intp),
+                  np.array([0, 1, -1, 3, 4], np.intp)],
     }
     for name, values in bad.items():
         for value in values:
             args = {**good, name: value}
-            with pytest.raises(ValueError, match=f"{name} must be a C-contiguous"):
+            with pytest.raises(ValueError, match=f"{name} (must be a C-contiguous|as class ids)"):
                 _train.train(net, args["X"], args["Y"], weights=args["weights"], order=args["order"], batch_size=5,
                              first=0, last=1, step=0, seconds=math.inf)
+    ce = fastnet.Sequential([fastnet.Dense(3, 4, seed=1), fastnet.Dense(4, 3, "softmax", seed=2)],
+                            loss="cross_entropy", seed=0)
+    ce.train_step(np.ones((5, 3)), np.zeros(5, dtype=int))
+    for ids in (np.array([0, 1, 2, 3, 1], np.intp), np.array([0, -1, 2, 0, 1], np.intp)):
+        with pytest.raises(ValueError, match=r"must be for cross_entropy and lie in \[0, 3\)"):
+            _train.train(ce._training_engine(), np.ones((5, 3)), ids, order=None, batch_size=5, first=0, last=1,
+                         step=0, seconds=math.inf)
+    for batch_size, first, last in ((0, 0, 1), (5, 0, 2), (2, 2, 1), (5, -1, 1)):
+        with pytest.raises(ValueError, match="are not batches of 5 rows"):
+            _train.train(net, good["X"], good["Y"], order=None, batch_size=batch_size, first=first, last=last,
+                         step=0, seconds=math.inf)
+    out = np.empty((5, 2))
+    for X, out_ in ((np.ones((5, 4)), out), (np.ones((5, 3)), np.empty((5, 3))), (np.ones((5, 3)), out[:, :1])):
+        with pytest.raises(ValueError, match="must be a C-contiguous"):
+            _predict.forward(net, X, out_)
     assert same_weights(before, model.get_weights())

@@ -295,6 +295,8 @@ BAD_WEIGHTS = [
     ("class value", lambda m: None, {"class_weight": {0: -1.0}}, ValueError, r"class_weight\[0\] must be finite"),
     ("class kind", lambda m: None, {"class_weight": "even"}, TypeError, r"class_weight must be None, a dict"),
     ("all zero after classes", lambda m: None, {"class_weight": {0: 0, 1: 0, 2: 0}}, ValueError,
+     r"the weights of class_weight must not be all zero"),
+    ("all zero with weights", lambda m: np.ones(m), {"class_weight": {0: 0, 1: 0, 2: 0}}, ValueError,
      r"sample_weight × class_weight must not be all zero"),
 ]
 
@@ -317,7 +319,7 @@ def test_bad_weights_are_named_and_change_nothing(fn, case, call):
 def test_class_weight_needs_one_class_per_row(fn, loss):
     model = trained_model(fn, loss)
     X, Y = batch_for(loss)
-    rejects(model, ValueError, r"class_weight: class_weight needs one class per row", model.train_step, X, Y,
+    rejects(model, ValueError, r"class_weight needs one class per row", model.train_step, X, Y,
             class_weight="balanced")
 
 

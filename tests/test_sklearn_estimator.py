@@ -204,3 +204,69 @@ def test_to_fastnet_gives_the_same_network(kind, tmp_path):
     model.save(tmp_path / "from_sklearn.npz")
     assert np.array_equal(fastnet.load(tmp_path / "from_sklearn.npz").predict(X), model.predict(X))
     assert model.loss == {"multiclass": "cross_entropy", "binary": "binary_cross_entropy"}.get(kind, "mse")
+
+
+# ---------------------------------------------------------------------------- regressions found in review
+def test_parameters_are_scikit_learns_plus_the_classifiers_class_weight():
+    for ours, theirs, extra in ((MLPClassifier(), reference.MLPClassifier(), {"class_weight"}),
+                                (MLPRegressor(), reference.MLPRegressor(), set())):
+        assert set(ours.get_params()) == set(theirs.get_params()) | extra
+        assert set(ours._parameter_constraints) == set(ours.get_params())
+
+
+def test_predict_after_assigning_another_width_raises_instead_of_reading_past_x():
+    X, y = digits()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y.astype(float))
+    est.coefs_[0] = np.ones((100_000, 4))
+    for given in (X, X.tolist()):
+        with pytest.raises(ValueError):
+            est.predict(given)
+
+
+def test_predict_reads_the_activation_of_now_as_scikit_learn_does():
+    X, y = digits()
+    pair = []
+    for module in (reference, sys.modules["fastnet.sklearn"]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = module.MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, y.astype(float))
+        est.set_params(activation="tanh")
+        pair.append(est)
+    theirs, ours = pair
+    assert np.allclose(ours.predict(X[:3]), theirs.predict(X[:3]), rtol=1e-12)
+    assert np.array_equal(ours.predict(X[:3]), ours.predict(X[:3].tolist()))
+
+
+@pytest.mark.parametrize("first, then", [(np.float64, np.float32), (np.float32, np.float64)])
+def test_partial_fit_with_the_other_float_dtype_keeps_the_coefficients_dtype(first, then):
+    X, y = digits()
+    y = y.astype(float)
+    pair = []
+    for module in (reference, sys.modules["fastnet.sklearn"]):
+        est = module.MLPRegressor(hidden_layer_sizes=(4,), random_state=0)
+        est.partial_fit(X.astype(first), y)
+        est.partial_fit(X.astype(then), y)
+        pair.append(est)
+    theirs, ours = pair
+    assert [c.dtype for c in ours.coefs_] == [c.dtype for c in theirs.coefs_] == [np.dtype(first)] * 2
+    tol = 1e-9 if first == np.float64 else 1e-4
+    for a, b in zip(ours.coefs_, theirs.coefs_):
+        assert np.abs(a - b).max() <= tol * np.abs(b).max()
+
+
+def test_partial_fit_with_a_class_weight_dict_takes_batches_of_some_classes():
+    X, y = digits()
+    est = MLPClassifier(hidden_layer_sizes=(4,), random_state=0, class_weight={0: 3.0})
+    est.partial_fit(X[:20], np.r_[[0] * 10, [1] * 10], classes=[0, 1, 2, 3])
+    est.partial_fit(X[20:40], np.ones(20, dtype=int))
+    with pytest.raises(ValueError, match=r"class_weight has keys \[7\] that are not classes of y"):
+        MLPClassifier(class_weight={7: 2.0}).fit(X, y)
+
+
+def test_sample_weights_of_zero_are_refused_as_scikit_learn_refuses_them():
+    X, y = digits()
+    for weights in (0.0, np.zeros(len(y))):
+        with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
+            MLPClassifier(max_iter=1).fit(X, y, sample_weight=weights)

@@ -41,8 +41,9 @@ def check_sample_weight(sample_weight: Any, X: np.ndarray) -> np.ndarray:
     for every row); any finite values, as scikit-learn's MLP takes them."""
     n = X.shape[0]
     if isinstance(sample_weight, numbers.Number):
-        return np.full(n, sample_weight, dtype=X.dtype)
-    weights = check_array(sample_weight, ensure_2d=False, dtype=X.dtype, order="C", input_name="sample_weight")
+        weights = np.full(n, sample_weight, dtype=X.dtype)
+    else:
+        weights = check_array(sample_weight, ensure_2d=False, dtype=X.dtype, order="C", input_name="sample_weight")
     if weights.ndim != 1:
         raise ValueError("Sample weights must be 1D array or scalar")
     if weights.shape != (n,):
@@ -203,7 +204,10 @@ class BaseMLP(BaseEstimator, ABC):
 
     def _fit_stochastic(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None,
                         incremental: bool) -> None:
-        engine = self._engine_for(X.dtype)
+        # in the coefficients' dtype: data of the other float dtype in a later partial_fit or warm
+        # start is converted to it (scikit-learn's in-place updates keep the coefficients' dtype)
+        dtype = self.coefs_[0].dtype
+        engine = self._engine_for(dtype)
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._new_optimizer()
             # the schedule as the optimiser was created with (later parameter changes do not reach it)
@@ -216,8 +220,10 @@ class BaseMLP(BaseEstimator, ABC):
             raise ValueError("partial_fit does not support early_stopping=True")
         X_train, y_train, w_train, X_val, y_val, w_val, Y_val = self._split(X, y, sample_weight)
         n_samples = X_train.shape[0]
-        X_train = engine_input(X_train, X.dtype)  # C-contiguous rows (pandas frames arrive column-major), or CSR
-        Y_train = np.ascontiguousarray(y_train, dtype=X.dtype)
+        X_train = engine_input(X_train, dtype)  # C-contiguous rows (pandas frames arrive column-major), or CSR
+        Y_train = np.ascontiguousarray(y_train, dtype=dtype)
+        if w_train is not None:
+            w_train = np.ascontiguousarray(w_train, dtype=dtype)
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
@@ -381,6 +387,7 @@ class BaseMLP(BaseEstimator, ABC):
         and the full path validates, converts and raises scikit-learn's errors."""
         engine = self.__dict__.get("_engine")
         if engine is None or type(X) is not np.ndarray or "feature_names_in_" in self.__dict__ \
+                or engine.config[:2] != (self.activation, self.out_activation_) \
                 or not engine.holds(self.coefs_, self.intercepts_):
             return None
         return engine.predict_common(X)

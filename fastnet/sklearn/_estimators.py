@@ -68,14 +68,26 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         _store(self, locals())
 
     def _class_weights(self, y: Any, incremental: bool) -> np.ndarray | None:
+        """Per-row weights of ``class_weight``: a dict maps each label (absent labels weigh 1; a key
+        that is no class is an error), "balanced" is scikit-learn's rule over this call's y."""
         if self.class_weight is None:
             return None
-        if incremental and self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' is not supported for partial_fit (one batch does not show the class "
-                "frequencies): pass a dict, e.g. from sklearn.utils.class_weight.compute_class_weight over all of y"
-            )
-        return compute_sample_weight(self.class_weight, y)
+        if isinstance(self.class_weight, str):  # "balanced"
+            if incremental:
+                raise ValueError(
+                    "class_weight='balanced' is not supported for partial_fit (one batch does not show the class "
+                    "frequencies): pass a dict, e.g. from sklearn.utils.class_weight.compute_class_weight over all "
+                    "of y"
+                )
+            return compute_sample_weight(self.class_weight, y)
+        labels = np.asarray(y)
+        if labels.ndim == 2:  # multilabel: scikit-learn's product over the outputs
+            return compute_sample_weight(self.class_weight, labels)
+        known = self.classes_ if incremental else np.unique(labels)
+        unknown = [key for key in self.class_weight if key not in set(np.asarray(known).tolist())]
+        if unknown:
+            raise ValueError(f"class_weight has keys {unknown} that are not classes of y ({list(known)})")
+        return np.array([self.class_weight.get(label, 1.0) for label in labels.tolist()], dtype=np.float64)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -186,19 +198,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         random_state: Any = None, tol: float = 1e-4, verbose: bool = False, warm_start: bool = False,
         momentum: float = 0.9, nesterovs_momentum: bool = True, early_stopping: bool = False,
         validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
-        n_iter_no_change: Any = 10, max_fun: int = 15000, class_weight: Any = None,
+        n_iter_no_change: Any = 10, max_fun: int = 15000,
     ) -> None:
         _store(self, locals())
-
-    def _class_weights(self, y: Any, incremental: bool) -> np.ndarray | None:
-        if self.class_weight is None:
-            return None
-        if incremental and self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' is not supported for partial_fit (one batch does not show the class "
-                "frequencies): pass a dict, e.g. from sklearn.utils.class_weight.compute_class_weight over all of y"
-            )
-        return compute_sample_weight(self.class_weight, y)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,
