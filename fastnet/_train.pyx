@@ -68,26 +68,30 @@ cdef Py_ssize_t check_arrays(Network net, X, Y, weights, order) except -1:
             raise ValueError(f"X must be a CSRRows matrix of {net.dtype} values and {n_in} columns")
     elif m < 0 or not laid_out(X, typenum, 2, m, n_in):
         raise ValueError(f"X must be a C-contiguous {net.dtype} array of shape (m, {n_in})")
-    if laid_out(Y, cnp.NPY_INTP, 1, m, 0):  # class ids: cross-entropy's, each a column of the output
-        if net.loss != FN_LOSS_CROSS_ENTROPY or not all_below(<Py_ssize_t *> data(Y), m, k):
+    if laid_out(Y, cnp.NPY_INTP, 1, m, 0):  # class ids: cross-entropy's (their values: check_rows)
+        if net.loss != FN_LOSS_CROSS_ENTROPY:
             raise ValueError(f"Y as class ids (intp, ({m},)) must be for cross_entropy and lie in [0, {k})")
     elif not laid_out(Y, typenum, 2, m, k):
         raise ValueError(f"Y must be a C-contiguous {net.dtype} array of shape ({m}, {k}) or intp class ids ({m},)")
     if weights is not None and not laid_out(weights, typenum, 1, m, 0):
         raise ValueError(f"weights must be a C-contiguous {net.dtype} array of shape ({m},)")
-    if order is not None and not (laid_out(order, cnp.NPY_INTP, 1, m, 0)
-                                  and all_below(<Py_ssize_t *> data(order), m, m)):
+    if order is not None and not laid_out(order, cnp.NPY_INTP, 1, m, 0):
         raise ValueError(f"order must be a C-contiguous intp array of shape ({m},) of row numbers in [0, {m})")
     return m
 
 
-cdef bint all_below(const Py_ssize_t *values, Py_ssize_t n, Py_ssize_t limit) noexcept:
-    """Every value in [0, limit)."""
-    cdef Py_ssize_t i
-    for i in range(n):
-        if values[i] < 0 or values[i] >= limit:
-            return False
-    return True
+cdef int check_rows(Network net, const Py_ssize_t *order, const Py_ssize_t *ids, Py_ssize_t start, Py_ssize_t stop,
+                    Py_ssize_t m) except -1:
+    """The values the loops will index with, for the rows start .. stop − 1 of this call (work in
+    proportion to the call's): row numbers of ``order`` in [0, m), class ids in [0, k)."""
+    cdef Py_ssize_t r, row, k = net.layers[net.n_layers - 1].n_out
+    for r in range(start, stop):
+        row = order[r] if order != NULL else r
+        if row < 0 or row >= m:
+            raise ValueError(f"order must be a C-contiguous intp array of shape ({m},) of row numbers in [0, {m})")
+        if ids != NULL and (ids[row] < 0 or ids[row] >= k):
+            raise ValueError(f"Y as class ids (intp, ({m},)) must be for cross_entropy and lie in [0, {k})")
+    return 0
 
 
 cdef inline SparseBatch *sparse_input(X, SparseBatch *batch):
@@ -120,6 +124,7 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     cdef Rows rows
     if batch_size < 1 or not 0 <= first <= last <= (m + batch_size - 1) // batch_size:
         raise ValueError(f"batches {first} .. {last} of size {batch_size} are not batches of {m} rows")
+    check_rows(net, order_, ids, first * batch_size, min(last * batch_size, m), m)
     sums.batches = sums.steps = 0
     sums.loss_sum = sums.weight_sum = sums.row_loss_sum = sums.metric_sum = sums.metric_count = sums.last_loss = 0
     sums.failed = False
@@ -155,6 +160,7 @@ def gradient(Network net, X, Y, *, weights=None):
     cdef Rows rows
     cdef double loss
     cdef int i
+    check_rows(net, NULL, ids, 0, m, m)
     for i in range(net.n_layers):
         if net.layers[i].dropout != 0:
             raise ValueError("gradient takes networks without dropout (it computes one deterministic gradient)")
