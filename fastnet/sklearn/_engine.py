@@ -53,7 +53,8 @@ class _ModelView:
 
 
 class EngineNet:
-    """Layers, network and optimiser state of one estimator, in one dtype."""
+    """The layers and network of one estimator in one dtype, training with the optimiser and state
+    the estimator attaches."""
 
     def __init__(self, coefs: list[np.ndarray], intercepts: list[np.ndarray], activation: str, out_activation: str,
                  alpha: float, dtype: np.dtype) -> None:
