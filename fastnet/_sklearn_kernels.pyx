@@ -38,9 +38,14 @@ cdef void sgd(floating *w, const floating *g, floating *v, Py_ssize_t n, double 
               bint nesterov) noexcept nogil:
     cdef Py_ssize_t i
     cdef floating rate = <floating> lr, mu = <floating> momentum
-    for i in range(n):
-        v[i] = mu * v[i] - rate * g[i]
-        w[i] += mu * v[i] - rate * g[i] if nesterov else v[i]
+    if nesterov:  # one loop per form: a choice inside would keep the loop from vectorising
+        for i in range(n):
+            v[i] = mu * v[i] - rate * g[i]
+            w[i] += mu * v[i] - rate * g[i]
+    else:
+        for i in range(n):
+            v[i] = mu * v[i] - rate * g[i]
+            w[i] += v[i]
 
 
 cdef void adam(floating *w, const floating *g, floating *m, floating *v, Py_ssize_t n, long t, double lr,
