@@ -191,11 +191,13 @@ cdef void sgd(floating *w, const floating *g, floating *v, Py_ssize_t n, double 
         for i in range(n):
             w[i] -= rate * g[i]
         return
-    for i in range(n):
-        v[i] = mu * v[i] + g[i]
-        if nesterov:
+    if nesterov:  # one loop per form: a choice inside would keep the loop from vectorising
+        for i in range(n):
+            v[i] = mu * v[i] + g[i]
             w[i] -= rate * (g[i] + mu * v[i])
-        else:
+    else:
+        for i in range(n):
+            v[i] = mu * v[i] + g[i]
             w[i] -= rate * v[i]
 
 
