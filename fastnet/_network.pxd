@@ -95,6 +95,10 @@ cdef class Network:
 
 
 # Forward m rows of X through every layer into ``rows``; True when every pre-activation is finite.
+# Whether ``array`` is an ndarray of that type number and dimension count, native byte order,
+# C-contiguous, with ``rows`` rows (any when negative) and, when 2-D, ``cols`` columns: the
+# layout the nogil loops read and write, checked in C before they run.
+cdef bint laid_out(object array, int typenum, int ndim, Py_ssize_t rows, Py_ssize_t cols) noexcept
 # The layers' forward pass over m rows of X (or of ``sparse`` when not NULL; X is then NULL and
 # only types the call) into ``rows``; with ``training``, each layer with dropout also writes its
 # mask's factors M and dropped output D (which the next layer reads), drawn for the model's

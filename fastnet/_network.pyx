@@ -329,6 +329,17 @@ def release_layers(layers):
         (<unsigned long long *> cnp.PyArray_DATA(<cnp.ndarray> layer._trainer))[1] -= 1
 
 
+cdef bint laid_out(object array, int typenum, int ndim, Py_ssize_t rows, Py_ssize_t cols) noexcept:
+    cdef cnp.ndarray a
+    if not cnp.PyArray_Check(array):
+        return False
+    a = <cnp.ndarray> array
+    return (cnp.PyArray_TYPE(a) == typenum and cnp.PyArray_NDIM(a) == ndim
+            and cnp.PyArray_ISNOTSWAPPED(a)  # '>f8' has the same type number
+            and cnp.PyArray_IS_C_CONTIGUOUS(a) and (rows < 0 or a.shape[0] == rows)
+            and (ndim == 1 or a.shape[1] == cols))
+
+
 cdef bint forward_rows(Network net, Rows rows, const floating *X, const SparseBatch *sparse, Py_ssize_t m,
                        bint training, unsigned long long counter) noexcept nogil:
     cdef const floating *inputs = X

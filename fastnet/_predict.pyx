@@ -5,7 +5,7 @@
 cimport numpy as cnp
 from libc.string cimport memcpy
 
-from fastnet._network cimport Network, Rows, forward_rows
+from fastnet._network cimport Network, Rows, forward_rows, laid_out
 from fastnet._sparse cimport CSRRows, SparseBatch, batch_of
 
 from fastnet.checks import OVERFLOW_MESSAGE, check_finite
@@ -24,14 +24,10 @@ def chunk_rows(Network net):
 def admits(Network net, X):
     """Whether ``predict_small`` takes ``X`` as it is: anything else goes through fastnet/checks.py."""
     cdef Py_ssize_t m
-    if not cnp.PyArray_Check(X) or cnp.PyArray_NDIM(<cnp.ndarray> X) != 2:
+    if not laid_out(X, cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT, 2, -1, net.layers[0].n_in):
         return False
     m = cnp.PyArray_DIM(<cnp.ndarray> X, 0)
-    return (cnp.PyArray_TYPE(<cnp.ndarray> X) == (cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT)
-            and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray> X)  # '>f8' has the same type number
-            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray> X) and 0 < m <= SMALL_BATCH
-            and m * net.reading_row_bytes <= PREDICT_WORKSPACE_BYTES
-            and cnp.PyArray_DIM(<cnp.ndarray> X, 1) == net.layers[0].n_in)
+    return 0 < m <= SMALL_BATCH and m * net.reading_row_bytes <= PREDICT_WORKSPACE_BYTES
 
 
 def predict_small(Network net, X):
@@ -53,15 +49,6 @@ def forward(Network net, X, out):
     return forward_into(net, X, out)
 
 
-cdef inline bint laid_out(object array, int typenum, Py_ssize_t rows, Py_ssize_t cols) noexcept:
-    """A 2-D C-contiguous ndarray of that type and shape: the layout the nogil forward reads and writes."""
-    if not cnp.PyArray_Check(array) or cnp.PyArray_NDIM(<cnp.ndarray> array) != 2:
-        return False
-    cdef cnp.ndarray a = <cnp.ndarray> array
-    return (cnp.PyArray_TYPE(a) == typenum and cnp.PyArray_ISNOTSWAPPED(a) and cnp.PyArray_IS_C_CONTIGUOUS(a)
-            and a.shape[0] == rows and a.shape[1] == cols)
-
-
 cdef bint forward_into(Network net, X, out) except -1:
     cdef int typenum = cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT
     cdef SparseBatch batch
@@ -73,11 +60,10 @@ cdef bint forward_into(Network net, X, out) except -1:
             raise ValueError(f"X must be a CSRRows matrix of {net.dtype} values and {net.layers[0].n_in} columns")
         batch, sparse, m = batch_of(<CSRRows> X), &batch, (<CSRRows> X).n_rows
     else:
-        if not laid_out(X, typenum, cnp.PyArray_DIM(<cnp.ndarray> X, 0) if cnp.PyArray_Check(X) else -1,
-                        net.layers[0].n_in):
+        if not laid_out(X, typenum, 2, -1, net.layers[0].n_in):
             raise ValueError(f"X must be a C-contiguous {net.dtype} array of {net.layers[0].n_in} columns")
         m, x = cnp.PyArray_DIM(<cnp.ndarray> X, 0), cnp.PyArray_DATA(<cnp.ndarray> X)
-    if not laid_out(out, typenum, m, net.layers[last].n_out):
+    if not laid_out(out, typenum, 2, m, net.layers[last].n_out):
         raise ValueError(f"out must be a C-contiguous {net.dtype} array of shape ({m}, {net.layers[last].n_out})")
     cdef Py_ssize_t size = m * net.layers[last].n_out
     cdef void *y = cnp.PyArray_DATA(<cnp.ndarray> out)

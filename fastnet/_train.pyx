@@ -11,7 +11,7 @@ from fastnet cimport _cpu as cpu
 from fastnet cimport _kernels as kernels
 from fastnet cimport _sklearn_kernels as sk
 from fastnet cimport _sparse as sparse_kernels
-from fastnet._network cimport Layer, Network, Rows, forward_rows, training_output, typed
+from fastnet._network cimport Layer, Network, Rows, forward_rows, laid_out, training_output, typed
 from fastnet._sparse cimport CSRRows, SparseBatch, batch_of
 from fastnet._types cimport FN_LOSS_CROSS_ENTROPY, FN_OPT_SGD, FN_OPT_SKLEARNADAM, FN_OPT_SKLEARNSGD, floating
 
@@ -46,28 +46,21 @@ cdef inline void *data(object array):
     return cnp.PyArray_DATA(<cnp.ndarray> array)
 
 
-cdef inline bint laid_out(object array, int typenum, int ndim, Py_ssize_t rows, Py_ssize_t cols) noexcept:
-    """An ndarray of that type and shape (cols ignored for 1-D), C-contiguous."""
-    if not cnp.PyArray_Check(array):
-        return False
-    cdef cnp.ndarray a = <cnp.ndarray> array
-    return (cnp.PyArray_TYPE(a) == typenum and cnp.PyArray_NDIM(a) == ndim and cnp.PyArray_IS_C_CONTIGUOUS(a)
-            and a.shape[0] == rows and (ndim == 1 or a.shape[1] == cols))
-
-
 cdef Py_ssize_t check_arrays(Network net, X, Y, weights, order) except -1:
     """The layout the loops read, checked in C: a guard against misreading memory, not
     user-input validation (fastnet/checks.py and the estimators convert before calling).
     Returns X's rows. X may be a CSRRows matrix (checked when it was made) of the same width."""
     cdef int typenum = cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT
     cdef Py_ssize_t n_in = net.layers[0].n_in, k = net.layers[net.n_layers - 1].n_out
-    cdef Py_ssize_t m = X.shape[0] if cnp.PyArray_Check(X) and cnp.PyArray_NDIM(<cnp.ndarray> X) == 2 else -1
+    cdef Py_ssize_t m
     if isinstance(X, CSRRows):
         m = (<CSRRows> X).n_rows
         if (<CSRRows> X).n_cols != n_in or cnp.PyArray_TYPE(<cnp.ndarray> (<CSRRows> X).data) != typenum:
             raise ValueError(f"X must be a CSRRows matrix of {net.dtype} values and {n_in} columns")
-    elif m < 0 or not laid_out(X, typenum, 2, m, n_in):
+    elif not laid_out(X, typenum, 2, -1, n_in):
         raise ValueError(f"X must be a C-contiguous {net.dtype} array of shape (m, {n_in})")
+    else:
+        m = X.shape[0]
     if laid_out(Y, cnp.NPY_INTP, 1, m, 0):  # class ids: cross-entropy's (their values: check_rows)
         if net.loss != FN_LOSS_CROSS_ENTROPY:
             raise ValueError(f"Y as class ids (intp, ({m},)) must be for cross_entropy and lie in [0, {k})")

@@ -126,7 +126,8 @@ def test_the_engine_refuses_arrays_it_would_misread():
     before = model.get_weights()
     good = dict(X=np.ones((5, 3)), Y=np.ones((5, 2)), weights=None, order=None)
     bad = {
-        "X": [np.asfortranarray(np.ones((5, 3))), np.ones((5, 3), np.float32), np.ones((5, 4)), np.ones(5)],
+        "X": [np.asfortranarray(np.ones((5, 3))), np.ones((5, 3), np.float32), np.ones((5, 4)), np.ones(5),
+              np.ones((5, 3), dtype=">f8")],  # the other byte order has the same type number
         "Y": [np.ones((5, 3)), np.ones((4, 2)), np.ones(5, np.int32), np.asfortranarray(np.ones((5, 2))),
               np.zeros(5, np.intp)],  # class ids are for cross_entropy only
         "weights": [np.ones(4), np.ones(5, np.float32), np.ones((5, 1))],
