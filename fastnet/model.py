@@ -10,6 +10,7 @@ from typing import Any, ClassVar, TextIO
 
 import numpy as np
 
+from fastnet import blas_threads
 from fastnet.checks import OVERFLOW_MESSAGE, as_matrix, as_targets, check_int, check_pair
 from fastnet.interrupts import deferred_interrupts
 from fastnet.layers import Dense, Forward, check_layer_stack, check_seed, claim_layers, draw_dropout_key, release_layers
@@ -309,7 +310,9 @@ class Sequential(OptimizerStateOwner):
         keys = {"loss", self.metric}
         check_monitors(callbacks, keys | {f"val_{key}" for key in keys} if validation is not None else keys)
         batch_size = min(batch_size, X.shape[0])  # a batch never exceeds the data
-        return self._fit(X, Y, weights, epochs, batch_size, bool(shuffle), validation, verbose, callbacks, self._rng)
+        with blas_threads.fitting():
+            return self._fit(X, Y, weights, epochs, batch_size, bool(shuffle), validation, verbose, callbacks,
+                             self._rng)
 
     def _check_validation(self, validation_data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         if validation_data is None:

@@ -24,6 +24,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from fastnet import blas_threads
 from fastnet.optimizers import SklearnAdam, SklearnSGD
 from fastnet.reference.sklearn_ops import row_losses
 from fastnet.sklearn._engine import ACTIVATIONS, EngineNet, engine_input
@@ -139,10 +140,11 @@ class BaseMLP(BaseEstimator, ABC):
         self._random_state = check_random_state(self.random_state)  # an int seed restarts each fit
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
-        if self.solver in STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, y, sample_weight, incremental)
-        else:
-            self._fit_lbfgs(X, y, sample_weight)
+        with blas_threads.fitting():
+            if self.solver in STOCHASTIC_SOLVERS:
+                self._fit_stochastic(X, y, sample_weight, incremental)
+            else:
+                self._fit_lbfgs(X, y, sample_weight)
         if not all(np.isfinite(w).all() for w in (*self.coefs_, *self.intercepts_)):
             raise ValueError(NON_FINITE_WEIGHTS)
         return self

@@ -1,0 +1,100 @@
+"""BLAS threads while fits overlap in threads of one process (fastnet/blas_threads.py)."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import fastnet
+from fastnet import blas_threads
+
+from helpers import BACKEND_IDS, BACKENDS, require
+
+threadpoolctl = require("threadpoolctl")
+
+
+def blas_pools():
+    """The thread count of every BLAS library loaded (numpy's and scipy's OpenBLAS)."""
+    return [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+
+
+@pytest.fixture
+def two_blas_threads():
+    """BLAS at 2 threads (as on any multi-core machine) for the test, whatever the host has."""
+    fastnet.Sequential([fastnet.Dense(2, 1)]).predict(np.ones((1, 2)))  # loads the BLAS the engine calls
+    assert blas_pools(), "no BLAS library found"
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        # set, not held: a limit held by a live thread is one fastnet keeps (threadpoolctl lets one
+        # thread at a time control OpenBLAS)
+        getattr(threadpoolctl.OpenBLASController, "clear_controlling_thread", lambda: None)()
+        yield
+
+
+def test_overlapping_fits_cap_blas_and_give_it_back(two_blas_threads):
+    with blas_threads.fitting():
+        assert blas_pools() == [2] * len(blas_pools())  # one fit: BLAS as configured
+        with blas_threads.fitting():
+            assert set(blas_pools()) == {1}
+            with blas_threads.fitting():
+                assert set(blas_pools()) == {1}
+            assert set(blas_pools()) == {1}
+        assert set(blas_pools()) == {2}  # one left: restored
+    assert set(blas_pools()) == {2}
+
+
+def test_the_cap_is_configurable_and_can_be_turned_off(two_blas_threads):
+    try:
+        blas_threads.set_parallel_blas_threads(None)
+        with blas_threads.fitting(), blas_threads.fitting():
+            assert set(blas_pools()) == {2}
+        blas_threads.set_parallel_blas_threads(2)
+        with blas_threads.fitting(), blas_threads.fitting():
+            assert set(blas_pools()) == {2}
+        with pytest.raises(ValueError, match="threads"):
+            blas_threads.set_parallel_blas_threads(0)
+        with pytest.raises(TypeError, match="threads"):
+            blas_threads.set_parallel_blas_threads(1.5)
+    finally:
+        blas_threads.set_parallel_blas_threads(1)
+    assert blas_threads.parallel_blas_threads() == 1
+
+
+def test_a_lower_user_limit_is_kept(two_blas_threads):
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        with blas_threads.fitting(), blas_threads.fitting():
+            assert set(blas_pools()) == {1}
+        assert set(blas_pools()) == {1}
+    assert set(blas_pools()) == {2}
+
+
+def test_an_exception_in_a_fit_releases_the_cap(two_blas_threads):
+    with blas_threads.fitting():
+        with pytest.raises(RuntimeError), blas_threads.fitting():
+            raise RuntimeError
+        assert set(blas_pools()) == {2}
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=BACKEND_IDS)
+def test_two_sequential_fits_in_threads_run_with_one_blas_thread_each(backend, two_blas_threads):
+    """Each fit's first epoch ends while the other is running; each sees BLAS capped then."""
+    barrier, seen = threading.Barrier(2, timeout=60), []
+
+    class Meet(fastnet.Callback):
+        def on_epoch_end(self, epoch, logs):
+            if epoch == 0:
+                barrier.wait()
+                seen.append(blas_pools())
+                barrier.wait()
+
+    def fit(seed):
+        rng = np.random.default_rng(seed)
+        model = backend.Sequential([backend.Dense(8, 4, "tanh", seed=seed), backend.Dense(4, 1, "identity", seed=seed)])
+        model.fit(rng.normal(size=(64, 8)), rng.normal(size=(64, 1)), epochs=2, verbose=0, callbacks=[Meet()])
+
+    threads = [threading.Thread(target=fit, args=(seed,)) for seed in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 2 and all(set(pools) == {1} for pools in seen)
+    assert set(blas_pools()) == {2}
