@@ -3,7 +3,7 @@
 # asks for about every 50 ms, and the epoch's end) so progress bars, callbacks and Ctrl-C keep
 # working. Nothing is allocated per step: batches run in the Network's workspace.
 cimport numpy as cnp
-from libc.math cimport isfinite
+from libc.math cimport NAN, fabs, isfinite
 from libc.string cimport memcpy
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
@@ -13,7 +13,7 @@ from fastnet cimport _sklearn_kernels as sk
 from fastnet cimport _sparse as sparse_kernels
 from fastnet._network cimport Layer, Network, Rows, forward_rows, laid_out, training_output, typed
 from fastnet._sparse cimport CSRRows, SparseBatch, batch_of
-from fastnet._types cimport FN_LOSS_CROSS_ENTROPY, FN_OPT_SGD, FN_OPT_SKLEARNADAM, FN_OPT_SKLEARNSGD, floating
+from fastnet._types cimport FN_LOSS_BINARY_CROSS_ENTROPY, FN_LOSS_CROSS_ENTROPY, FN_OPT_SGD, FN_OPT_SKLEARNADAM, FN_OPT_SKLEARNSGD, floating
 
 cnp.import_array()
 
@@ -95,8 +95,46 @@ cdef inline SparseBatch *sparse_input(X, SparseBatch *batch):
     return batch
 
 
+def step_admits(Network net, X, Y):
+    """Whether ``train_step`` may run ``(X, Y)`` as they are, checked in C: both C-contiguous
+    arrays of the network's dtype, X ``(m >= 1, n_in)``, Y ``(m, k)`` with values in [0, 1] for
+    the cross-entropies and rows summing to 1 for ``cross_entropy`` (the rules of
+    ``checks.as_targets``). Finiteness is left to the step (``stop_on_overflow``); anything
+    else goes through fastnet/checks.py."""
+    cdef int typenum = cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT
+    cdef Py_ssize_t m, k = net.layers[net.n_layers - 1].n_out
+    if not laid_out(X, typenum, 2, -1, net.layers[0].n_in):
+        return False
+    m = X.shape[0]
+    if m == 0 or not laid_out(Y, typenum, 2, m, k):
+        return False
+    if net.loss != FN_LOSS_CROSS_ENTROPY and net.loss != FN_LOSS_BINARY_CROSS_ENTROPY:
+        return True
+    # half checks.py's tolerance on the row sums: a row near its bound takes the full path
+    if net.is_double:
+        return targets_valid(<double *> data(Y), m, k, net.loss == FN_LOSS_CROSS_ENTROPY, 0.5e-6)
+    return targets_valid(<float *> data(Y), m, k, net.loss == FN_LOSS_CROSS_ENTROPY, 0.5e-3)
+
+
+cdef bint targets_valid(const floating *Y, Py_ssize_t m, Py_ssize_t k, bint rows_sum_to_one,
+                        double tol) noexcept nogil:
+    """Every target in [0, 1] (NaN is not), and each row's sum within ``tol`` of 1 if asked."""
+    cdef Py_ssize_t i, j
+    cdef double total
+    for i in range(m):
+        total = 0
+        for j in range(k):
+            if not (0 <= Y[i * k + j] <= 1):
+                return False
+            total += Y[i * k + j]
+        if rows_sum_to_one and fabs(total - 1) > tol:
+            return False
+    return True
+
+
 def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_ssize_t first, Py_ssize_t last,
-          long step, unsigned long long dropout_count=0, double seconds, bint keep_going=False):
+          long step, unsigned long long dropout_count=0, double seconds, bint keep_going=False,
+          bint stop_on_overflow=False):
     """Train batches ``first .. last-1`` of an epoch over ``(X, Y)`` (validated: C-contiguous, the
     network's dtype; Y may be class ids) with per-row ``weights`` (None, or any finite values of
     that dtype and shape (m,)), taking rows in ``order`` (an intp permutation, or None for in
@@ -104,7 +142,9 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     run before (batch b of this call draws the dropout masks of count ``dropout_count + b``). A
     batch whose weights sum to 0 makes no update. Stops early after ``seconds``, or at a non-finite
     loss (whose batch gets no update) unless ``keep_going`` (scikit-learn steps on through NaN).
-    Returns a ``Stretch``."""
+    ``stop_on_overflow`` also stops, with a NaN ``failed_loss`` and no update, at a batch whose
+    forward pass met a non-finite pre-activation (the check of input that skipped
+    fastnet/checks.py: see ``step_admits``). Returns a ``Stretch``."""
     cdef Sums sums
     cdef SparseBatch batch
     cdef Py_ssize_t m = check_arrays(net, X, Y, weights, order)
@@ -126,10 +166,10 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     with nogil:
         if net.is_double:
             train_batches(net, rows, <double *> x, sparse, <double *> y, ids, <double *> w, order_, m, batch_size,
-                          first, last, step, dropout_count, seconds, keep_going, &sums)
+                          first, last, step, dropout_count, seconds, keep_going, stop_on_overflow, &sums)
         else:
             train_batches(net, rows, <float *> x, sparse, <float *> y, ids, <float *> w, order_, m, batch_size,
-                          first, last, step, dropout_count, seconds, keep_going, &sums)
+                          first, last, step, dropout_count, seconds, keep_going, stop_on_overflow, &sums)
     net.stop_training()
     cdef Stretch result = Stretch.__new__(Stretch)
     result.batches, result.steps = sums.batches, sums.steps
@@ -183,7 +223,7 @@ cdef void train_batches(Network net, Rows work, const floating *X, const SparseB
                         const Py_ssize_t *ids, const floating *weights, const Py_ssize_t *order, Py_ssize_t m,
                         Py_ssize_t batch_size,
                         Py_ssize_t first, Py_ssize_t last, long step, unsigned long long dropout_count, double seconds,
-                        bint keep_going, Sums *sums) noexcept nogil:
+                        bint keep_going, bint stop_on_overflow, Sums *sums) noexcept nogil:
     cdef double deadline = seconds_now() + seconds, loss, weight
     cdef Py_ssize_t batch, start, rows, r, n_in = net.layers[0].n_in
     cdef Py_ssize_t k = net.layers[net.n_layers - 1].n_out
@@ -224,7 +264,10 @@ cdef void train_batches(Network net, Rows work, const floating *X, const SparseB
             batch_rows = sparse[0]
             batch_rows.rows, batch_rows.first = order + start if order != NULL else NULL, start
             Sb = &batch_rows
-        forward_rows(net, work, Xb, Sb, rows, True, dropout_count + sums.batches)
+        if not forward_rows(net, work, Xb, Sb, rows, True, dropout_count + sums.batches) and stop_on_overflow:
+            sums.failed = True
+            sums.failed_loss = NAN
+            return
         loss = loss_and_output_gradient(net, work, Yb, idb, wb, rows)
         weight = kernels.weight_sum(wb, rows)
         if net.sklearn_l2 and weight != 0:  # scikit-learn reports the L2 term in the loss

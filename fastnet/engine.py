@@ -120,16 +120,34 @@ class EngineMixin:
             interrupt.check()
         return {"loss": loss_sum / weight_total, self.metric: metric_sum / metric_count}
 
-    def _train_step(self: Any, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    def train_step(self: Any, X: Any, Y: Any, sample_weight: Any = None, class_weight: Any = None) -> float:
+        # The common call (arrays already in the model's dtype, shape and layout, no weights) is
+        # checked in C and steps at once; its finiteness is the forward pass's to report. Any
+        # other call, and one whose batch met a non-finite value, takes the validating path,
+        # whose errors and results are the same.
+        if sample_weight is None and class_weight is None and _train.step_admits(self._engine(), X, Y):
+            loss = self._train_step(X, Y, stop_on_overflow=True)
+            if loss is not None:
+                return loss
+        return super().train_step(X, Y, sample_weight, class_weight)  # type: ignore[misc]
+
+    train_step.__doc__ = Sequential.train_step.__doc__
+
+    def _train_step(self: Any, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None,
+                    stop_on_overflow: bool = False) -> float | None:
+        """One step; None, the model unchanged, when ``stop_on_overflow`` met a non-finite
+        pre-activation (the caller then validates the input)."""
         before = self._optimizer_state
         net = self._training_engine()
         stretch = _train.train(
             net, X, Y, weights=weights, order=None, batch_size=X.shape[0], first=0, last=1, step=self.steps,
-            dropout_count=self._dropout_count, seconds=math.inf,
+            dropout_count=self._dropout_count, seconds=math.inf, stop_on_overflow=stop_on_overflow,
         )
         if stretch.failed_loss is not None:
             if self._optimizer_state is not before:  # created for this step, as the reference would not
                 self.set_optimizer_state(before)
+            if stop_on_overflow:
+                return None
             raise rejected_step(stretch.failed_loss)
         self.count_steps(stretch.steps)
         self._dropout_count += 1
