@@ -13,6 +13,7 @@ from fastnet.checks import OVERFLOW_MESSAGE, check_finite
 cnp.import_array()
 
 cdef Py_ssize_t SMALL_BATCH = 1024  # the fast path takes batches up to this many rows
+cdef Py_ssize_t GIL_FREE_WORK = 16384  # multiply-adds of a forward pass run without the GIL above this
 PREDICT_WORKSPACE_BYTES = 64 * 2**20  # inference rows of one call stay under this for a new batch
 
 
@@ -21,8 +22,8 @@ def chunk_rows(Network net):
     return max(PREDICT_WORKSPACE_BYTES // net.reading_row_bytes, 1)
 
 
-def admits(Network net, X):
-    """Whether ``predict_small`` takes ``X`` as it is: anything else goes through fastnet/checks.py."""
+cdef bint admits(Network net, X) noexcept:
+    """Whether ``predict_common`` takes ``X`` as it is: anything else goes through fastnet/checks.py."""
     cdef Py_ssize_t m
     if not laid_out(X, cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT, 2, -1, net.layers[0].n_in):
         return False
@@ -30,16 +31,22 @@ def admits(Network net, X):
     return 0 < m <= SMALL_BATCH and m * net.reading_row_bytes <= PREDICT_WORKSPACE_BYTES
 
 
-def predict_small(Network net, X):
-    """The network's output for an ``X`` that ``admits`` accepted, as a new array; ValueError when
-    X is not finite (naming the entry) or overflows the network."""
+def predict_common(Network net, X, bint strict=True):
+    """The network's output for X as a new array when X is the common call (C-contiguous, the
+    network's dtype and width, 1 to SMALL_BATCH rows), else None (the caller validates X).
+    When a pre-activation is not finite: ValueError (naming X's entry when X itself is not
+    finite) if ``strict``, else None (the caller's full path decides)."""
+    if not admits(net, X):
+        return None
     cdef cnp.npy_intp dims[2]
     dims[0], dims[1] = cnp.PyArray_DIM(<cnp.ndarray> X, 0), net.layers[net.n_layers - 1].n_out
     out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT, 0)
-    if not forward_into(net, X, out):
-        check_finite(X, "X")  # names the bad entry when the input itself is not finite
-        raise ValueError(OVERFLOW_MESSAGE)
-    return out
+    if forward_into(net, X, out):
+        return out
+    if not strict:
+        return None
+    check_finite(X, "X")
+    raise ValueError(OVERFLOW_MESSAGE)
 
 
 def forward(Network net, X, out):
@@ -68,13 +75,28 @@ cdef bint forward_into(Network net, X, out) except -1:
     cdef Py_ssize_t size = m * net.layers[last].n_out
     cdef void *y = cnp.PyArray_DATA(<cnp.ndarray> out)
     cdef bint finite
+    cdef Py_ssize_t i, work = 0
+    for i in range(net.n_layers):
+        work += m * net.layers[i].n_in * net.layers[i].n_out
     cdef Rows rows = net.start_reading(m)
-    with nogil:
-        if net.is_double:
-            finite = forward_rows(net, rows, <double *> x, sparse, m, False, 0)
-            memcpy(y, rows.A[last].f64, size * sizeof(double))
-        else:
-            finite = forward_rows(net, rows, <float *> x, sparse, m, False, 0)
-            memcpy(y, rows.A[last].f32, size * sizeof(float))
+    if work <= GIL_FREE_WORK:  # less work than letting the GIL go and taking it back
+        finite = forward_out(net, rows, x, sparse, m, y, size)
+    else:
+        with nogil:
+            finite = forward_out(net, rows, x, sparse, m, y, size)
     net.stop_reading(rows)
+    return finite
+
+
+cdef bint forward_out(Network net, Rows rows, const void *x, const SparseBatch *sparse, Py_ssize_t m, void *y,
+                      Py_ssize_t size) noexcept nogil:
+    """The forward pass in ``rows``, its output copied to ``y``; True when every pre-activation was finite."""
+    cdef bint finite
+    cdef int last = net.n_layers - 1
+    if net.is_double:
+        finite = forward_rows(net, rows, <const double *> x, sparse, m, False, 0)
+        memcpy(y, rows.A[last].f64, size * sizeof(double))
+    else:
+        finite = forward_rows(net, rows, <const float *> x, sparse, m, False, 0)
+        memcpy(y, rows.A[last].f32, size * sizeof(float))
     return finite

@@ -158,9 +158,11 @@ class EngineMixin:
 
         Non-finite input is caught by the forward pass itself (no separate scan of ``X``).
         """
-        net = self._engine()
-        if _predict.admits(net, X):  # single samples and small batches: no Python-level conversion
-            return _predict.predict_small(net, X)
+        # inference reads only the layers: any cached network serves, whatever the optimiser
+        net = self.__dict__.get("_engine_cache") or self._engine()
+        out = _predict.predict_common(net, X)  # single samples and small batches: checked in C
+        if out is not None:
+            return out
         source, X = X, self._check_X(X, allow_empty=True, finite=False)
         out = np.empty((X.shape[0], self.layers[-1].n_out), dtype=self.dtype)
         chunk = min(PREDICT_CHUNK_ROWS, _predict.chunk_rows(net))  # bounded memory for huge inputs

@@ -1,4 +1,4 @@
-"""predict: the compiled engine's small-batch fast path (what it admits, predict_small) and chunked path
+"""predict: the compiled engine's small-batch fast path (what predict_common admits) and chunked path
 against the reference, and inputs that are not finite or overflow the network."""
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def test_what_the_fast_path_admits():
     model = digits_like(fastnet, fastnet.SGD(0.1))
     net = model._engine()
     X = np.random.default_rng(0).uniform(size=(1025, 64))
-    assert _predict.admits(net, X[:5]) and _predict.admits(net, X[:1]) and _predict.admits(net, X[:1024])
+    for admitted in (X[:5], X[:1], X[:1024]):
+        assert _predict.predict_common(net, admitted).shape == (admitted.shape[0], 10)
     refused = {
         "a list": X[:5].tolist(),
         "1-D": X[0],
@@ -54,26 +55,28 @@ def test_what_the_fast_path_admits():
         "more than 1024 rows": X,
     }
     for what, value in refused.items():
-        assert _predict.admits(net, value) is False, what
+        assert _predict.predict_common(net, value) is None, what
     float32 = digits_like(fastnet, fastnet.SGD(0.1), "float32")._engine()
-    assert _predict.admits(float32, X[:5].astype(np.float32)) and not _predict.admits(float32, X[:5])
+    assert _predict.predict_common(float32, X[:5].astype(np.float32)) is not None
+    assert _predict.predict_common(float32, X[:5]) is None
 
 
-def test_predict_small_matches_predict_and_names_a_bad_entry():
+def test_predict_common_matches_predict_and_names_a_bad_entry():
     model = digits_like(fastnet, fastnet.SGD(0.1))
     net = model._engine()
     X = np.random.default_rng(0).uniform(size=(7, 64))
-    got = _predict.predict_small(net, X)
+    got = _predict.predict_common(net, X)
     assert got.shape == (7, 10) and got.dtype == np.float64 and got.flags.c_contiguous
     assert_close(got, digits_like(fastnet.reference, fastnet.SGD(0.1)).predict(X), TRAINING_TOL[np.float64])
     for bad, shown in ((np.nan, "nan"), (np.inf, "inf"), (-np.inf, "-inf")):
         X_bad = X.copy()
         X_bad[2, 61] = bad
         with pytest.raises(ValueError, match=rf"X must be finite, got {shown} at index \(2, 61\)"):
-            _predict.predict_small(net, X_bad)
+            _predict.predict_common(net, X_bad)
     model.layers[0].W[...] = 1.0  # 64 inputs of 1e307 sum past the largest double
     with pytest.raises(ValueError, match="overflow"):
-        _predict.predict_small(net, np.full((2, 64), 1e307))
+        _predict.predict_common(net, np.full((2, 64), 1e307))
+    assert _predict.predict_common(net, np.full((2, 64), 1e307), strict=False) is None  # the caller decides
 
 
 # ---------------------------------------------------------------------------- not finite

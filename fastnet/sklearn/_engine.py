@@ -88,11 +88,7 @@ class EngineNet:
     def predict_common(self, X: Any) -> np.ndarray | None:
         """The output for the common call, checked in C (a C-contiguous array of the network's
         dtype and width, up to a thousand rows, finite), or None: take the full path."""
-        net = self.network()
-        if not _predict.admits(net, X):
-            return None
-        out = np.empty((X.shape[0], self.layers[-1].n_out), dtype=X.dtype)
-        return out if _predict.forward(net, X, out) else None
+        return _predict.predict_common(self.network(), X, strict=False)
 
     def load(self, coefs: list[Any], intercepts: list[Any]) -> None:
         """Copy in every array that is not already a layer's own."""
