@@ -95,8 +95,8 @@ cdef inline SparseBatch *sparse_input(X, SparseBatch *batch):
     return batch
 
 
-def step_admits(Network net, X, Y):
-    """Whether ``train_step`` may run ``(X, Y)`` as they are, checked in C: both C-contiguous
+def admits_batch(Network net, X, Y):
+    """Whether ``train_step`` and ``evaluate`` may run ``(X, Y)`` as they are, checked in C: both C-contiguous
     arrays of the network's dtype, X ``(m >= 1, n_in)``, Y ``(m, k)`` with values in [0, 1] for
     the cross-entropies and rows summing to 1 for ``cross_entropy`` (the rules of
     ``checks.as_targets``). Finiteness is left to the step (``stop_on_overflow``); anything
@@ -144,7 +144,7 @@ def train(Network net, X, Y, *, weights=None, order, Py_ssize_t batch_size, Py_s
     loss (whose batch gets no update) unless ``keep_going`` (scikit-learn steps on through NaN).
     ``stop_on_overflow`` also stops, with a NaN ``failed_loss`` and no update, at a batch whose
     forward pass met a non-finite pre-activation (the check of input that skipped
-    fastnet/checks.py: see ``step_admits``). Returns a ``Stretch``."""
+    fastnet/checks.py: see ``admits_batch``). Returns a ``Stretch``."""
     cdef Sums sums
     cdef SparseBatch batch
     cdef Py_ssize_t m = check_arrays(net, X, Y, weights, order)

@@ -77,7 +77,33 @@ class EngineMixin:
 
     def evaluate(self: Any, X: Any, Y: Any, sample_weight: Any = None, class_weight: Any = None) -> dict[str, float]:
         self._check_thread()
+        # The common call (as train_step's) runs at once; a non-finite pre-activation or loss
+        # sends it through the validating path, which names bad input or gives the same result.
+        net = self.__dict__.get("_engine_cache") or self._engine()
+        if sample_weight is None and class_weight is None and _train.admits_batch(net, X, Y):
+            logs = self._evaluate(X, Y, strict=True)
+            if logs is not None:
+                return logs
         return super().evaluate(X, Y, sample_weight, class_weight)  # type: ignore[misc]
+
+    def _evaluate(self: Any, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None,
+                  strict: bool = False) -> dict[str, float] | None:
+        """Loss and metric of validated data on the engine, chunk by chunk; None when ``strict``
+        and a pre-activation or the loss was not finite."""
+        net = self.__dict__.get("_engine_cache") or self._engine()
+        k = self.layers[-1].n_out
+        d_out = np.empty((min(X.shape[0], PREDICT_CHUNK_ROWS), k), dtype=self.dtype)
+        loss_sum = weight_total = metric_sum = metric_count = 0.0
+        for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
+            rows = slice(start, start + PREDICT_CHUNK_ROWS)
+            wb = None if weights is None else weights[rows]
+            Xb = X[rows]
+            loss, weight, s, n, finite = _predict.evaluate_chunk(net, Xb, Y[rows], wb, d_out[: Xb.shape[0]])
+            if strict and not (finite and math.isfinite(loss)):
+                return None
+            loss_sum, weight_total = loss_sum + loss * weight, weight_total + weight
+            metric_sum, metric_count = metric_sum + s, metric_count + n
+        return {"loss": loss_sum / weight_total, self.metric: metric_sum / metric_count}
 
     def set_weights(self: Any, weights: list[Any]) -> None:
         self._check_thread()
@@ -125,7 +151,7 @@ class EngineMixin:
         # checked in C and steps at once; its finiteness is the forward pass's to report. Any
         # other call, and one whose batch met a non-finite value, takes the validating path,
         # whose errors and results are the same.
-        if sample_weight is None and class_weight is None and _train.step_admits(self._engine(), X, Y):
+        if sample_weight is None and class_weight is None and _train.admits_batch(self._engine(), X, Y):
             loss = self._train_step(X, Y, stop_on_overflow=True)
             if loss is not None:
                 return loss

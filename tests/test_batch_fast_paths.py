@@ -1,6 +1,6 @@
-"""train_step's fast path (compiled backend): arrays already in the model's dtype, shape and
-layout are checked in C and step at once. It must give bit-identical results to the validating
-path, and the same errors with the model left unchanged."""
+"""The fast paths of train_step and evaluate (compiled backend): arrays already in the model's
+dtype, shape and layout are checked in C and run at once. They must give bit-identical results
+to the validating path, and the same errors with the model left unchanged."""
 
 from __future__ import annotations
 
@@ -33,13 +33,32 @@ def refuse(*args, **kwargs):
     raise AssertionError("the validating path ran")
 
 
+ENTRIES = {
+    "train_step": lambda model, X, Y: model.train_step(X, Y),
+    "evaluate": lambda model, X, Y: model.evaluate(X, Y),
+}
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("loss", LOSSES)
-def test_the_common_call_takes_the_fast_path(loss, dtype, monkeypatch):
+def test_the_common_call_takes_the_fast_path(loss, dtype, entry, monkeypatch):
     model = trained_model(fastnet, loss, dtype)
     X, Y = targets(loss, dtype=dtype)
     monkeypatch.setattr(fastnet.model, "as_matrix", refuse)  # fastnet/checks.py's conversion of X
-    assert np.isfinite(model.train_step(X, Y))
+    assert ENTRIES[entry](model, X, Y)
+
+
+@pytest.mark.parametrize("m", [1, 7, 20, 9000])  # 9000: more than one chunk
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("loss", LOSSES)
+def test_evaluate_gives_the_same_logs_on_both_paths(loss, dtype, m):
+    model = trained_model(fastnet, loss, dtype)
+    X, Y = targets(loss, m, dtype)
+    assert model.evaluate(X, Y) == model.evaluate(slow(X), slow(Y))
+    reference = trained_model(fastnet.reference, loss, dtype)
+    for key, value in reference.evaluate(X, Y).items():
+        assert np.isclose(model.evaluate(X, Y)[key], value, rtol=1e-4 if dtype == "float32" else 1e-9)
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
@@ -80,9 +99,10 @@ RANGE = [
 CASES = [(case, loss) for loss in LOSSES for case in BAD + (RANGE if loss != "mse" else [])]
 
 
+@pytest.mark.parametrize("entry", ENTRIES)
 @pytest.mark.parametrize("layout", ["fast door", "validating"])
 @pytest.mark.parametrize(("case", "loss"), CASES, ids=[f"{case[0]}-{loss}" for case, loss in CASES])
-def test_the_same_errors_on_both_paths(case, loss, layout):
+def test_the_same_errors_on_both_paths(case, loss, layout, entry):
     _, make_bad, exc, match = case
     model = trained_model(fastnet, loss)
     X, Y = make_bad(*targets(loss))
@@ -90,30 +110,32 @@ def test_the_same_errors_on_both_paths(case, loss, layout):
         X, Y = slow(X), slow(Y)
     before = snapshot(model)
     with pytest.raises(exc, match=match):
-        model.train_step(X, Y)
+        ENTRIES[entry](model, X, Y)
     assert_unchanged(model, before)
 
 
-def test_cross_entropy_rows_that_do_not_sum_to_one_are_refused_alike():
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_cross_entropy_rows_that_do_not_sum_to_one_are_refused_alike(entry):
     model = trained_model(fastnet, "cross_entropy")
     X, Y = targets("cross_entropy")
     Y[4] *= 0.5
     for x, y in ((X, Y), (slow(X), slow(Y))):
         before = snapshot(model)
         with pytest.raises(ValueError, match="row 4 sums to 0.5"):
-            model.train_step(x, y)
+            ENTRIES[entry](model, x, y)
         assert_unchanged(model, before)
 
 
-def test_infinite_input_behind_a_saturating_output_is_still_named():
-    """A sigmoid output turns an infinite pre-activation into a finite loss; the step must still
-    refuse the input, as the validating path does, not train on it."""
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_infinite_input_behind_a_saturating_output_is_still_named(entry):
+    """A sigmoid output turns an infinite pre-activation into a finite loss; the call must still
+    refuse the input, as the validating path does, not train on it or report a number."""
     model = fastnet.Sequential([fastnet.Dense(3, 2, "sigmoid", seed=0)], loss="binary_cross_entropy")
     X, Y = targets("binary_cross_entropy")
     X[3, 0] = np.inf
     before = snapshot(model)
     with pytest.raises(ValueError, match=r"X must be finite, got inf at index \(3, 0\)"):
-        model.train_step(X, Y)
+        ENTRIES[entry](model, X, Y)
     assert_unchanged(model, before)
 
 
