@@ -17,6 +17,7 @@ sklearn = require("sklearn")
 import joblib  # noqa: E402  (scikit-learn's dependency)
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
+import fastnet  # noqa: E402
 from fastnet.data import load_digits  # noqa: E402
 from fastnet.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
@@ -42,9 +43,11 @@ def ray_cluster():
     """A local Ray instance with 2 CPUs kept on the loopback interface (Ray reads
     RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 when imported), its session files in a short temporary folder
     (unix socket paths are limited to about 107 characters) and HOME there too (Ray writes an
-    authentication token into the home folder); shut down after the module."""
+    authentication token into the home folder); shut down after the module. Its workers import this
+    folder's helpers and the fastnet this process imported."""
     temp = tempfile.mkdtemp(prefix="ray")
-    path = os.pathsep.join([TESTS, *filter(None, [os.environ.get("PYTHONPATH")])])
+    path = os.pathsep.join([TESTS, str(Path(fastnet.__file__).parent.parent),
+                            *filter(None, [os.environ.get("PYTHONPATH")])])
     with pytest.MonkeyPatch.context() as env:
         env.setenv("HOME", temp)
         env.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
