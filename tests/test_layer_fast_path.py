@@ -3,6 +3,8 @@ take gives what the validating path gives, bit for bit, with the same effect on 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -222,3 +224,26 @@ def test_the_fast_path_keeps_the_layer_usable_by_its_model():
 
     for got, want in zip(run(fastnet), run(fastnet.reference)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (7, 3)])
+def test_the_finiteness_scan_sees_every_entry(dtype, shape):
+    # the fast paths read the exponent's bits: every position, both signs of NaN and inf, and the
+    # extremes of the finite range (the largest value, subnormals, -0) admitted
+    layer = fastnet.Dense(*shape, dtype=dtype, seed=0)
+    info = np.finfo(dtype)
+    extremes = np.resize(np.array([info.max, -info.max, info.smallest_subnormal, -0.0, info.tiny], dtype), shape)
+    layer.W = extremes
+    assert layer.W.tobytes() == extremes.tobytes()
+    second = fastnet.Dense(2, shape[1], dtype=dtype, seed=0)  # its dA has the same shape
+    second.forward(np.ones((shape[0], 2), dtype))
+    for index in np.ndindex(*shape):
+        for bad in (np.nan, -np.nan, np.inf, -np.inf):
+            value = np.ones(shape, dtype)
+            value[index] = bad
+            with pytest.raises(ValueError, match=rf"^W must be finite, got {bad} at index {re.escape(str(index))}"):
+                layer.W = value
+            assert layer.W.tobytes() == extremes.tobytes()
+            with pytest.raises(ValueError, match=rf"^dA must be finite, got {bad} at index {re.escape(str(index))}"):
+                second.backward(value)
