@@ -22,6 +22,11 @@ TARGETS = (
       for case in ("digits-adam", "digits-sgd", "20k-10class", "20k-regression", "digits-lbfgs", "sparse-10k-20k")
       for target, kind, bound in (("scikit-learn", "faster", 1.0), ("products and updates alone", "limit", 1.2))),
     ("sklearn-predict-one", "scikit-learn", "faster", 20.0),
+    # hand-written loops over the layers (bench/bench_layers.py): the step, and each layer call, against
+    # the same math in plain NumPy
+    ("hand-loop", "lean NumPy loop", "faster", 2.5),
+    ("dense-forward", "NumPy expression", "faster", 2.0),
+    ("dense-backward", "NumPy expression", "faster", 2.0),
 )
 
 
