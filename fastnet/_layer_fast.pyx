@@ -119,6 +119,23 @@ cdef void run_backward(const floating *X, const floating *W, const floating *Z, 
         backward_block(X, W, Z, A, dA, act, l2, dZ, dW, db, dX, m, n_in, n_out)
 
 
+# The getters in C too: a hand-written update (layer.W -= lr * layer.dW) reads two of them.
+def get_W(self):
+    return self._W
+
+
+def get_b(self):
+    return self._b
+
+
+def get_dW(self):
+    return self._dW
+
+
+def get_db(self):
+    return self._db
+
+
 def set_W(self, value):
     assign(self, self._W, value, full_set_W)
 
@@ -192,8 +209,10 @@ class FastDense:
                          <float *> data(self._db), <float *> data(dX), m, n_in, n_out)
         return dX
 
-    W = property(Dense.W.fget, set_W, doc=Dense.W.__doc__)
-    b = property(Dense.b.fget, set_b, doc=Dense.b.__doc__)
+    W = property(get_W, set_W, doc=Dense.W.__doc__)
+    b = property(get_b, set_b, doc=Dense.b.__doc__)
+    dW = property(get_dW, doc=Dense.dW.__doc__)
+    db = property(get_db, doc=Dense.db.__doc__)
 
 
 for _name in ("forward", "backward"):

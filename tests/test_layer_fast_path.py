@@ -247,3 +247,12 @@ def test_the_finiteness_scan_sees_every_entry(dtype, shape):
             assert layer.W.tobytes() == extremes.tobytes()
             with pytest.raises(ValueError, match=rf"^dA must be finite, got {bad} at index {re.escape(str(index))}"):
                 second.backward(value)
+
+
+def test_the_compiled_getters_are_the_layers_arrays():
+    layer = fastnet.Dense(4, 3, seed=0)
+    for name in ("W", "b", "dW", "db"):
+        assert getattr(layer, name) is getattr(layer, "_" + name)
+        assert getattr(fastnet.Dense, name).__doc__ == getattr(fastnet.layers.Dense, name).__doc__
+    with pytest.raises(AttributeError):
+        layer.dW = np.zeros((4, 3))
