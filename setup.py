@@ -85,14 +85,15 @@ def extension(name, sources):
 
 
 # Two layers of Cython over csrc/: _cpu (the micro-kernels, linked here, and their dispatch) and
-# _kernels (pointer-level math) below; the ops interface (_ops) and the engine (_network, _train,
-# _predict) above. docs/design.md draws the whole house.
+# _kernels (pointer-level math) below; the ops interface (_ops), the layer's fast paths (_layer_fast)
+# and the engine (_network, _train, _predict) above. docs/design.md draws the whole house.
 extensions = [
     extension("fastnet._cpu", ["fastnet/_cpu.pyx", *csrc]),
     extension("fastnet._kernels", ["fastnet/_kernels.pyx"]),
     extension("fastnet._sklearn_kernels", ["fastnet/_sklearn_kernels.pyx"]),
     extension("fastnet._sparse", ["fastnet/_sparse.pyx"]),
     extension("fastnet._ops", ["fastnet/_ops.pyx"]),
+    extension("fastnet._layer_fast", ["fastnet/_layer_fast.pyx"]),
     extension("fastnet._network", ["fastnet/_network.pyx"]),
     extension("fastnet._train", ["fastnet/_train.pyx"]),
     extension("fastnet._predict", ["fastnet/_predict.pyx"]),

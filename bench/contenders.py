@@ -1,6 +1,7 @@
 """Who runs each benchmark: contender name -> (modules it needs, factory "module:function", keyword arguments).
 
-Factories take a ``Workload``; training ones return a ``Trainer``, inference ones a no-argument callable.
+Factories take a ``Workload``; training and hand-loop ones return a ``Trainer``, inference ones a no-argument
+callable, layer-call ones ``{"forward": callable, "backward": callable}``.
 Peer modules are imported only when their benchmark runs, so a missing peer skips cleanly.
 """
 
@@ -48,4 +49,18 @@ INFER: dict[str, Contender] = {
     "scikit-learn MLP": Contender(("sklearn",), "peer_sklearn:predictor"),
     "ONNX Runtime": Contender(("onnxruntime", "onnx"), "peer_onnx:predictor"),
     GEMM: Contender((), "peer_gemm:predictor"),
+}
+
+# Hand-written loops over the layers (bench/bench_layers.py): the digits network only
+HAND_LOOP: dict[str, Contender] = {
+    FASTNET: Contender((), "peer_handloop:fastnet_loop"),
+    "fastnet.reference": Contender((), "peer_handloop:fastnet_loop", {"module": "fastnet.reference"}),
+    "lean NumPy loop": Contender((), "peer_handloop:numpy_loop"),
+}
+
+# Dense.forward and Dense.backward of the first layer: factories return {"forward": call, "backward": call}
+LAYER_CALLS: dict[str, Contender] = {
+    FASTNET: Contender((), "peer_handloop:layer_calls"),
+    "fastnet.reference": Contender((), "peer_handloop:layer_calls", {"module": "fastnet.reference"}),
+    "NumPy expression": Contender((), "peer_handloop:numpy_calls"),
 }

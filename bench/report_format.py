@@ -27,6 +27,11 @@ TARGETS = (
     ("scaleout-search", "fastnet serial", "faster", 1.7),
     ("scaleout-8-fits", "fastnet serial", "faster", 1.7),
     ("scaleout-search", "scikit-learn loky", "best", 2.5),
+    # hand-written loops over the layers (bench/bench_layers.py): the step, and each layer call, against
+    # the same math in plain NumPy
+    ("hand-loop", "lean NumPy loop", "faster", 2.5),
+    ("dense-forward", "NumPy expression", "faster", 2.0),
+    ("dense-backward", "NumPy expression", "faster", 2.0),
 )
 
 

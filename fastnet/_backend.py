@@ -9,13 +9,14 @@ from typing import Any
 from fastnet import io, layers, model, nn
 
 
-def bind(ops: Any, module: str, engine: type | None = None) -> SimpleNamespace:
+def bind(ops: Any, module: str, engine: type | None = None, fast_layer: type | None = None) -> SimpleNamespace:
     """Return ``Dense``, ``Sequential``, ``NN`` and ``load`` that compute with ``ops``.
 
-    ``engine`` is a mixin whose methods replace the model's Python training loop (compiled backend).
+    ``engine`` is a mixin whose methods replace the model's Python training loop, ``fast_layer`` one
+    whose methods take the common calls of ``Dense`` before its validating ones (compiled backend).
     """
 
-    class Dense(layers.Dense):
+    class Dense(*((fast_layer,) if fast_layer else ()), layers.Dense):
         __doc__ = layers.Dense.__doc__
         _ops = ops
 

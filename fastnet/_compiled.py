@@ -10,9 +10,10 @@ except ImportError as exc:  # the bare source tree without a build
         "for development); fastnet.reference works without it."
     ) from exc
 
-from fastnet.engine import EngineMixin  # noqa: E402 (after the build check)
+from fastnet._layer_fast import FastDense  # noqa: E402 (after the build check)
+from fastnet.engine import EngineMixin  # noqa: E402
 
-_api = bind(ops, "fastnet", engine=EngineMixin)
+_api = bind(ops, "fastnet", engine=EngineMixin, fast_layer=FastDense)
 Dense = _api.Dense
 Sequential = _api.Sequential
 NN = _api.NN

@@ -202,6 +202,27 @@ def entry_calls(model, X, Y):
     }
 
 
+# ---------------------------------------------------------------------------- the layer's two paths
+def at_the_door(value, dtype):
+    """``value`` where the compiled Dense's fast paths look at it: a C-contiguous ndarray, in ``dtype``
+    when it holds floats (other kinds stay as they are); non-arrays and scalars unchanged."""
+    if not isinstance(value, np.ndarray) or value.ndim == 0:
+        return value
+    return np.ascontiguousarray(value, dtype=np.dtype(dtype) if value.dtype.kind == "f" else None)
+
+
+def off_the_door(value):
+    """The same values as a strided view (not C-contiguous when the last axis has 2 or more entries),
+    which only the validating path takes; non-arrays and scalars unchanged."""
+    if not isinstance(value, np.ndarray) or value.ndim == 0:
+        return value
+    return np.repeat(value, 2, axis=-1)[..., ::2]
+
+
+FORMS = {"as-made": lambda value, dtype: value, "at-the-door": at_the_door,
+         "off-the-door": lambda value, dtype: off_the_door(value)}
+
+
 # ---------------------------------------------------------------------------- model files
 FILE_OPTIMIZERS = {
     "sgd": lambda fn: fn.SGD(learning_rate=0.05),

@@ -8,7 +8,17 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import ENTRY_POINTS, ROWS, assert_unchanged, batch_for, entry_calls, rejects, snapshot, trained_model
+from helpers import (
+    ENTRY_POINTS,
+    FORMS,
+    ROWS,
+    assert_unchanged,
+    batch_for,
+    entry_calls,
+    rejects,
+    snapshot,
+    trained_model,
+)
 
 BAD_X = [
     ("1-D", lambda X: X[:, 0], ValueError, r"X must be 2-D .*reshape\(1, -1\)"),
@@ -37,14 +47,18 @@ def test_bad_X(fn, entry, case):
     rejects(model, exc, match, entry_calls(model, X_bad, Y)[entry])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", list(FORMS))  # the compiled Dense's fast path, or its validating path
 @pytest.mark.parametrize("case", BAD_X, ids=[c[0] for c in BAD_X])
-def test_bad_X_dense_forward(fn, case):
+def test_bad_X_dense_forward(fn, case, form, dtype):
     _, make_bad, exc, match = case
-    layer = fn.Dense(3, 2, seed=0)
-    W = layer.W.copy()
+    layer = fn.Dense(3, 2, seed=0, dtype=dtype)
+    W, b = layer.W.copy(), layer.b.copy()
     with pytest.raises(exc, match=match):
-        layer.forward(make_bad(batch_for()[0]))
-    assert layer.W.tobytes() == W.tobytes()
+        layer.forward(FORMS[form](make_bad(batch_for()[0]), dtype))
+    assert layer.W.tobytes() == W.tobytes() and layer.b.tobytes() == b.tobytes()
+    with pytest.raises(ValueError, match=r"backward needs a forward call first"):  # no batch was kept
+        layer.backward(np.ones((ROWS, 2), dtype))
 
 
 def test_X_that_overflows_a_float32_model_is_named(fn):

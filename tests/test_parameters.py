@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import rejects, trained_model
+from helpers import FORMS, rejects, trained_model
 
 
 @pytest.mark.parametrize(
@@ -23,11 +23,13 @@ from helpers import rejects, trained_model
         ("b", np.array(["a"] * 4), TypeError, r"b must hold real numbers"),
     ],
 )
-def test_bad_parameter_assignment(fn, name, value, exc, match):
-    model = trained_model(fn)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", list(FORMS))  # the compiled Dense's fast path, or its validating path
+def test_bad_parameter_assignment(fn, name, value, exc, match, form, dtype):
+    model = trained_model(fn, dtype=dtype)
     layer = model.layers[0]
     param = getattr(layer, name)
-    rejects(model, exc, match, setattr, layer, name, value)
+    rejects(model, exc, match, setattr, layer, name, FORMS[form](value, dtype))
     assert getattr(layer, name) is param  # still the same array, not replaced
 
 
@@ -69,14 +71,32 @@ def test_layers_and_gradients_cannot_be_replaced(fn):
         model.layers[0].dW = np.zeros((1, 1))  # kernels write into dW/db without bounds checks
 
 
-def test_bad_backward(fn):
-    layer = fn.Dense(3, 2, seed=0)
+BAD_DA = [
+    ("rows", np.ones((5, 2)), ValueError, r"dA must have the shape of the last forward output \(4, 2\), got \(5, 2\)"),
+    ("columns", np.ones((4, 3)), ValueError,
+     r"dA must have the shape of the last forward output \(4, 2\), got \(4, 3\)"),
+    ("1-D", np.ones(8), ValueError, r"dA must have the shape of the last forward output \(4, 2\), got \(8,\)"),
+    ("nan", np.full((4, 2), np.nan), ValueError, r"dA must be finite, got nan at index \(0, 0\)"),
+    ("inf", np.where(np.arange(2) == 1, np.inf, np.ones((4, 2))), ValueError,
+     r"dA must be finite, got inf at index \(0, 1\)"),
+    ("nan, wrong shape", np.full((4, 3), np.nan), ValueError, r"dA must be finite"),  # checked before the shape
+    ("complex", np.ones((4, 2), complex), TypeError, r"dA must hold real numbers"),
+    ("object", np.ones((4, 2), object), TypeError, r"dA must hold real numbers"),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", list(FORMS))  # the compiled Dense's fast path, or its validating path
+@pytest.mark.parametrize("case", BAD_DA, ids=[c[0] for c in BAD_DA])
+def test_bad_backward(fn, case, form, dtype):
+    _, value, exc, match = case
+    layer = fn.Dense(3, 2, seed=0, dtype=dtype)
     with pytest.raises(ValueError, match=r"backward needs a forward call first"):
-        layer.backward(np.ones((4, 2)))
-    layer.forward(np.ones((4, 3)))
-    with pytest.raises(ValueError, match=r"dA must have the shape of the last forward output \(4, 2\), got \(4, 3\)"):
-        layer.backward(np.ones((4, 3)))
-    with pytest.raises(ValueError, match=r"dA must be finite"):
-        layer.backward(np.full((4, 2), np.nan))
-    with pytest.raises(TypeError, match=r"dA must hold real numbers"):
-        layer.backward(np.ones((4, 2), complex))
+        layer.backward(FORMS[form](np.ones((4, 2)), dtype))
+    A = layer.forward(np.ones((4, 3), dtype))
+    layer.backward(np.ones((4, 2), dtype))
+    dW, db = layer.dW.copy(), layer.db.copy()
+    with pytest.raises(exc, match=match):
+        layer.backward(FORMS[form](value, dtype))
+    assert layer.dW.tobytes() == dW.tobytes() and layer.db.tobytes() == db.tobytes()  # nothing written
+    assert layer.forward(np.ones((4, 3), dtype)).tobytes() == A.tobytes()
