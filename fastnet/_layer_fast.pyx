@@ -9,7 +9,7 @@ from libc.string cimport memmove
 
 from fastnet cimport _cpu as cpu
 from fastnet cimport _kernels as kernels
-from fastnet._types cimport floating
+from fastnet._types cimport NOGIL_WORK, floating
 
 import sys
 
@@ -32,10 +32,6 @@ cdef extern from *:
 
 cdef Py_ssize_t HIGH_WORD = 1 if sys.byteorder == "little" else 0  # the word of a double's exponent
 cdef dict ACTIVATION_CODES = {name: code for code, name in enumerate(ACTIVATIONS)}
-# Kernels of fewer multiply-adds run with the GIL held: releasing and taking it back costs about 700
-# instructions, 5 % of a whole forward of the digits net's first layer (16×64×15, some 15k), and a
-# hold that short blocks no one.
-cdef Py_ssize_t NOGIL_WORK = 1 << 16
 # the full paths: everything the checks below do not admit
 cdef object full_forward = Dense.forward
 cdef object full_backward = Dense.backward

@@ -7,7 +7,7 @@ from libc.string cimport memcpy
 
 from fastnet cimport _kernels as kernels
 from fastnet._network cimport Network, Rows, forward_rows, laid_out, typed
-from fastnet._types cimport floating
+from fastnet._types cimport NOGIL_WORK, floating
 from fastnet._sparse cimport CSRRows, SparseBatch, batch_of
 
 from fastnet.checks import OVERFLOW_MESSAGE, check_finite
@@ -15,7 +15,6 @@ from fastnet.checks import OVERFLOW_MESSAGE, check_finite
 cnp.import_array()
 
 cdef Py_ssize_t SMALL_BATCH = 1024  # the fast path takes batches up to this many rows
-cdef Py_ssize_t GIL_FREE_WORK = 16384  # multiply-adds of a forward pass run without the GIL above this
 PREDICT_WORKSPACE_BYTES = 64 * 2**20  # inference rows of one call stay under this for a new batch
 
 
@@ -81,7 +80,7 @@ cdef bint forward_into(Network net, X, out) except -1:
     for i in range(net.n_layers):
         work += m * net.layers[i].n_in * net.layers[i].n_out
     cdef Rows rows = net.start_reading(m)
-    if work <= GIL_FREE_WORK:  # less work than letting the GIL go and taking it back
+    if work < NOGIL_WORK:  # less work than letting the GIL go and taking it back
         finite = forward_out(net, rows, x, sparse, m, y, size)
     else:
         with nogil:
