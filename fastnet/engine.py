@@ -151,7 +151,9 @@ class EngineMixin:
         # checked in C and steps at once; its finiteness is the forward pass's to report. Any
         # other call, and one whose batch met a non-finite value, takes the validating path,
         # whose errors and results are the same.
-        if sample_weight is None and class_weight is None and _train.admits_batch(self._engine(), X, Y):
+        # (admission reads the layers and the loss only, which any cached network reflects)
+        net = self.__dict__.get("_engine_cache") or self._engine()
+        if sample_weight is None and class_weight is None and _train.admits_batch(net, X, Y):
             loss = self._train_step(X, Y, stop_on_overflow=True)
             if loss is not None:
                 return loss
@@ -165,17 +167,18 @@ class EngineMixin:
         pre-activation (the caller then validates the input)."""
         before = self._optimizer_state
         net = self._training_engine()
+        state = self._optimizer_state  # the current optimiser's, made by _training_engine if missing
         stretch = _train.train(
-            net, X, Y, weights=weights, order=None, batch_size=X.shape[0], first=0, last=1, step=self.steps,
+            net, X, Y, weights=weights, order=None, batch_size=X.shape[0], first=0, last=1, step=state.step,
             dropout_count=self._dropout_count, seconds=math.inf, stop_on_overflow=stop_on_overflow,
         )
         if stretch.failed_loss is not None:
-            if self._optimizer_state is not before:  # created for this step, as the reference would not
+            if state is not before:  # created for this step, as the reference would not
                 self.set_optimizer_state(before)
             if stop_on_overflow:
                 return None
             raise rejected_step(stretch.failed_loss)
-        self.count_steps(stretch.steps)
+        state.step += stretch.steps
         self._dropout_count += 1
         return stretch.last_loss
 
