@@ -9,15 +9,21 @@ import numpy as np
 from workloads import Trainer, Workload, data, initial_params, one_sample
 
 
-def model(w: Workload, module: str) -> Any:
-    """The workload's network in ``module`` ("fastnet" or "fastnet.reference"), from the shared initial weights."""
+def layers(w: Workload, module: str) -> list[Any]:
+    """The workload's Dense layers in ``module`` ("fastnet" or "fastnet.reference"), from the shared initial weights."""
     fn = importlib.import_module(module)
-    layers = []
+    stack = []
     for (n_in, n_out), act, (W, b) in zip(zip(w.sizes, w.sizes[1:]), w.activations, initial_params(w.name)):
         layer = fn.Dense(n_in, n_out, activation=act, dtype=w.dtype, seed=0)
         layer.W, layer.b = W, b
-        layers.append(layer)
-    return fn.Sequential(layers, loss="mse", optimizer=fn.SGD(learning_rate=w.lr), seed=0)
+        stack.append(layer)
+    return stack
+
+
+def model(w: Workload, module: str) -> Any:
+    """The workload's network in ``module``, from the shared initial weights."""
+    fn = importlib.import_module(module)
+    return fn.Sequential(layers(w, module), loss="mse", optimizer=fn.SGD(learning_rate=w.lr), seed=0)
 
 
 def _finite(net: Any) -> bool:

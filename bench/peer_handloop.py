@@ -4,22 +4,12 @@ expressions. Same data and initial weights as every other contender (bench/workl
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import peer_fastnet
 from workloads import Trainer, Workload, data, initial_params
-
-
-def _layers(w: Workload, module: str) -> list[Any]:
-    fn = importlib.import_module(module)
-    layers = []
-    for (n_in, n_out), act, (W, b) in zip(zip(w.sizes, w.sizes[1:]), w.activations, initial_params(w.name)):
-        layer = fn.Dense(n_in, n_out, activation=act, dtype=w.dtype, seed=0)
-        layer.W, layer.b = W, b
-        layers.append(layer)
-    return layers
 
 
 def _batches(w: Workload, rng: np.random.Generator) -> Any:
@@ -33,7 +23,7 @@ def _batches(w: Workload, rng: np.random.Generator) -> Any:
 
 def fastnet_loop(w: Workload, module: str = "fastnet") -> Trainer:
     """Forward through each layer, the MSE gradient, backward, then ``layer.W -= lr * layer.dW`` per parameter."""
-    layers, lr, rng = _layers(w, module), w.lr, np.random.default_rng(0)
+    layers, lr, rng = peer_fastnet.layers(w, module), w.lr, np.random.default_rng(0)
 
     def epoch() -> None:
         for x, y in _batches(w, rng):
@@ -84,7 +74,7 @@ def _first_layer_case(w: Workload) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 def layer_calls(w: Workload, module: str = "fastnet") -> dict[str, Callable[[], Any]]:
     """``Dense.forward(X)`` and ``Dense.backward(dA)`` on the workload's first layer."""
     X, _, _, dA = _first_layer_case(w)
-    layer = _layers(w, module)[0]
+    layer = peer_fastnet.layers(w, module)[0]
     layer.forward(X)  # what backward needs
     return {"forward": lambda: layer.forward(X), "backward": lambda: layer.backward(dA)}
 

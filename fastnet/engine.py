@@ -75,12 +75,18 @@ class EngineMixin:
         if net is not None:
             net.check()
 
+    def _admits(self: Any, X: Any, Y: Any, sample_weight: Any, class_weight: Any) -> bool:
+        """Whether ``(X, Y)`` without weights is the common call of train_step and evaluate (checked
+        in C, ``_train.admits_batch``; it reads the layers and the loss, which any cached network reflects)."""
+        if sample_weight is not None or class_weight is not None:
+            return False
+        return _train.admits_batch(self.__dict__.get("_engine_cache") or self._engine(), X, Y)
+
     def evaluate(self: Any, X: Any, Y: Any, sample_weight: Any = None, class_weight: Any = None) -> dict[str, float]:
         self._check_thread()
         # The common call (as train_step's) runs at once; a non-finite pre-activation or loss
         # sends it through the validating path, which names bad input or gives the same result.
-        net = self.__dict__.get("_engine_cache") or self._engine()
-        if sample_weight is None and class_weight is None and _train.admits_batch(net, X, Y):
+        if self._admits(X, Y, sample_weight, class_weight):
             logs = self._evaluate(X, Y, strict=True)
             if logs is not None:
                 return logs
@@ -151,9 +157,7 @@ class EngineMixin:
         # checked in C and steps at once; its finiteness is the forward pass's to report. Any
         # other call, and one whose batch met a non-finite value, takes the validating path,
         # whose errors and results are the same.
-        # (admission reads the layers and the loss only, which any cached network reflects)
-        net = self.__dict__.get("_engine_cache") or self._engine()
-        if sample_weight is None and class_weight is None and _train.admits_batch(net, X, Y):
+        if self._admits(X, Y, sample_weight, class_weight):
             loss = self._train_step(X, Y, stop_on_overflow=True)
             if loss is not None:
                 return loss
