@@ -13,6 +13,7 @@ lets one thread at a time control OpenBLAS); a single fit always runs with BLAS 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -74,6 +75,17 @@ def _cap(threads: int) -> Any:
     if all(pool.num_threads <= threads for pool in pools.lib_controllers):
         return None
     return _in_own_thread(lambda: pools.limit(limits=threads))
+
+
+def _forget_in_child() -> None:
+    """A forked child has only the thread that forked: no fits running, no thread of fastnet's to
+    change limits (an executor whose thread is gone would never run a change)."""
+    global _lock, _running, _limiter, _changer
+    _lock, _running, _limiter, _changer = threading.Lock(), 0, None, None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 @contextmanager

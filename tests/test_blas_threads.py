@@ -98,3 +98,26 @@ def test_two_sequential_fits_in_threads_run_with_one_blas_thread_each(backend, t
         t.join()
     assert len(seen) == 2 and all(set(pools) == {1} for pools in seen)
     assert set(blas_pools()) == {2}
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork on this platform")
+def test_a_forked_child_caps_without_the_parents_thread(two_blas_threads):
+    """The thread that changes limits does not survive fork; the child starts afresh instead of
+    waiting forever on it."""
+    import multiprocessing
+
+    with blas_threads.fitting(), blas_threads.fitting():  # the parent's limit-changing thread exists
+        pass
+    context = multiprocessing.get_context("fork")
+    child = context.Process(target=_overlapping_fits)
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung in blas_threads.fitting")
+    assert child.exitcode == 0
+
+
+def _overlapping_fits():
+    with blas_threads.fitting(), blas_threads.fitting():
+        pass
