@@ -75,6 +75,10 @@ cdef inline bint finite(cnp.ndarray a) noexcept:
     return all_finite(<float *> cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a))
 
 
+cdef inline bint writeable(object array) noexcept:
+    return cnp.PyArray_ISWRITEABLE(<cnp.ndarray> array)
+
+
 cdef inline cnp.ndarray empty(Py_ssize_t rows, Py_ssize_t cols, int typenum):
     cdef cnp.npy_intp dims[2]
     dims[0], dims[1] = rows, cols
@@ -146,6 +150,9 @@ cdef int assign(object layer, cnp.ndarray param, object value, object full_set) 
     ``param`` itself (``layer.W -= step`` wrote it in place, then hands it back) while it is finite;
     everything else through ``full_set``, which converts, or raises and leaves ``param`` as it was."""
     cdef int ndim = cnp.PyArray_NDIM(param)
+    if not cnp.PyArray_ISWRITEABLE(param):  # a memory-mapped layer: the full path refuses it
+        full_set(layer, value)
+        return 0
     if value is param:
         if not finite(param):
             full_set(layer, value)  # names the non-finite entry
@@ -188,9 +195,10 @@ class FastDense:
         cdef cnp.ndarray W = self._W
         cdef int typenum = cnp.PyArray_TYPE(W)
         cdef Py_ssize_t m, n_in = cnp.PyArray_DIM(W, 0), n_out = cnp.PyArray_DIM(W, 1)
-        # no batch stored, a dropout mask to apply, or a dA to convert or refuse: the full path
+        # no batch stored, a dropout mask to apply, a dA to convert or refuse, or read-only gradients
+        # (a memory-mapped layer): the full path
         if X is None or self._M is not None or not admits(dA, typenum, 2, cnp.PyArray_DIM(<cnp.ndarray> A, 0), n_out) \
-                or not finite(<cnp.ndarray> dA):
+                or not finite(<cnp.ndarray> dA) or not writeable(self._dW) or not writeable(self._db):
             return full_backward(self, dA)
         cdef int act = ACTIVATION_CODES[self._activation]
         cdef double l2 = self._l2

@@ -14,7 +14,7 @@ import numpy as np
 
 from fastnet._codes import (ACTIVATIONS, FUSED, LOSSES, METRIC_OF_LOSS, METRICS, OPTIMIZERS, SKLEARN_LOSSES,
                             dropout_threshold)
-from fastnet.layers import TRAINED_ELSEWHERE
+from fastnet.layers import READ_ONLY, TRAINED_ELSEWHERE
 
 cnp.import_array()
 
@@ -255,6 +255,9 @@ cdef class Network:
         threads through the garbage collector), undone if it fails."""
         if self.state is None:
             raise RuntimeError("this Network was built for inference (no optimiser state): train through the model")
+        for array in self.arrays:  # training writes every one of them through its pointer
+            if not cnp.PyArray_ISWRITEABLE(<cnp.ndarray> array):
+                raise ValueError(READ_ONLY)
         self.check_thread()
         if self.readers:
             raise RuntimeError(IN_USE)

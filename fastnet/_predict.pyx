@@ -7,7 +7,7 @@ from libc.string cimport memcpy
 
 from fastnet cimport _kernels as kernels
 from fastnet._network cimport Network, Rows, forward_rows, laid_out, typed
-from fastnet._types cimport NOGIL_WORK, floating
+from fastnet._types cimport FN_LOSS_CROSS_ENTROPY, NOGIL_WORK, floating
 from fastnet._sparse cimport CSRRows, SparseBatch, batch_of
 
 from fastnet.checks import OVERFLOW_MESSAGE, check_finite
@@ -117,6 +117,13 @@ def evaluate_chunk(Network net, X, Y, weights, dOut):
     if not (ids or laid_out(Y, typenum, 2, m, k)) or not laid_out(dOut, typenum, 2, m, k) or (
             weights is not None and not laid_out(weights, typenum, 1, m, 0)):
         raise ValueError(f"Y, weights and dOut must be C-contiguous arrays for {m} rows of {net.dtype}")
+    cdef Py_ssize_t i
+    cdef const Py_ssize_t *id_values
+    if ids:  # the kernels index with them: cross-entropy's, each in [0, k)
+        id_values = <const Py_ssize_t *> cnp.PyArray_DATA(<cnp.ndarray> Y)
+        for i in range(m):
+            if net.loss != FN_LOSS_CROSS_ENTROPY or not 0 <= id_values[i] < k:
+                raise ValueError(f"Y as class ids (intp, ({m},)) must be for cross_entropy and lie in [0, {k})")
     cdef void *x = cnp.PyArray_DATA(<cnp.ndarray> X)
     cdef void *y = cnp.PyArray_DATA(<cnp.ndarray> Y)
     cdef void *w = NULL if weights is None else cnp.PyArray_DATA(<cnp.ndarray> weights)

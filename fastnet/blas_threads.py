@@ -3,12 +3,13 @@
 Products above the micro-kernels' threshold go to BLAS (OpenBLAS in SciPy's wheels), whose
 thread pool is process-wide: two fits in two threads (``GridSearchCV(n_jobs=2)`` under joblib's
 threading backend, ``joblib.Parallel(prefer="threads")``) would each ask it for every core, and
-its threads then contend with the fits' own. So while two or more fits (``Sequential.fit``, the
-estimators' ``fit``/``partial_fit``) overlap, fastnet caps BLAS at ``parallel_blas_threads()``
-threads per call (1 by default), through threadpoolctl, and gives back the previous setting
-when at most one fit is left. A cap the user set lower (``threadpoolctl.threadpool_limits``) is
-kept, and so is a limit the user holds from another thread while the fits run (threadpoolctl
-lets one thread at a time control OpenBLAS); a single fit always runs with BLAS as configured.
+its threads then contend with the fits' own. So while fits (``Sequential.fit``, the estimators'
+``fit``/``partial_fit``) run in two or more threads at once, fastnet caps each BLAS pool above
+``parallel_blas_threads()`` threads per call (1 by default) at that, through threadpoolctl, and
+gives back the previous setting when fits of at most one thread are left. A pool the user set
+lower (``threadpoolctl.threadpool_limits``) is left as it is, and so is a limit the user holds
+from another thread while the fits run (threadpoolctl lets one thread at a time control
+OpenBLAS); fits of one thread (a callback may fit again) run with BLAS as configured.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from fastnet.checks import check_int
 
 _lock = threading.Lock()
-_running = 0  # fits running now in this process
+_fits: dict[int, int] = {}  # thread ident -> fits it is running now (a callback may fit again)
 _limiter: Any = None  # threadpoolctl's limiter while the cap is applied
 _controller: Any = None  # threadpoolctl's view of the loaded libraries, made once
 _changer: ThreadPoolExecutor | None = None  # the one thread that changes BLAS limits
@@ -42,10 +43,12 @@ def parallel_blas_threads() -> int | None:
     return _threads
 
 
-def _in_own_thread(change: Callable[[], Any]) -> Any:
+def _in_own_thread(change: Callable[[], Any]) -> tuple[Any, BaseException | None]:
     """Run a change of BLAS limits from one thread of fastnet's, then leave OpenBLAS's limits free
     to any thread again: threadpoolctl (3.8+) lets only one live thread set OpenBLAS's shared pool
-    and ignores the others, and fits run in whichever threads joblib or the user made."""
+    and ignores the others, and fits run in whichever threads joblib or the user made. Returns the
+    change's result and a KeyboardInterrupt that arrived while waiting for it (the caller records
+    the result first, so that it can be undone, then raises it)."""
     global _changer
     if _changer is None:
         _changer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fastnet-blas-limits")
@@ -59,29 +62,67 @@ def _in_own_thread(change: Callable[[], Any]) -> Any:
             if hasattr(OpenBLASController, "clear_controlling_thread"):
                 OpenBLASController.clear_controlling_thread()  # only if this thread holds it
 
-    return _changer.submit(change_and_release).result()
+    future = _changer.submit(change_and_release)
+    interrupt = None
+    while True:
+        try:
+            return future.result(), interrupt
+        except KeyboardInterrupt as exc:  # the change goes on in the other thread: wait for it
+            interrupt = exc
 
 
-def _cap(threads: int) -> Any:
-    """Lower every BLAS pool above ``threads`` to it; the limiter to restore (None: nothing to do)."""
+def _cap(threads: int) -> tuple[Any, BaseException | None]:
+    """Lower each BLAS pool above ``threads`` to it, leaving the others (a lower limit of the
+    user's) as they are; the limiter that restores them (None: nothing was changed)."""
     global _controller
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:  # without threadpoolctl BLAS is left as it is
-        return None
+        return None, None
     if _controller is None:
         _controller = ThreadpoolController()
     pools = _controller.select(user_api="blas")
-    if all(pool.num_threads <= threads for pool in pools.lib_controllers):
-        return None
-    return _in_own_thread(lambda: pools.limit(limits=threads))
+    above = {pool.filepath: threads for pool in pools.lib_controllers if pool.num_threads > threads}
+    if not above:
+        return None, None
+    return _in_own_thread(lambda: pools.limit(limits=above))
+
+
+def _leave(thread: int) -> BaseException | None:
+    """Count one fit of ``thread`` as ended (under the lock); restore BLAS once fewer than two
+    threads fit. Returns a KeyboardInterrupt that arrived meanwhile."""
+    global _limiter
+    depth = _fits.get(thread, 0) - 1
+    if depth > 0:
+        _fits[thread] = depth
+    else:
+        _fits.pop(thread, None)
+    if len(_fits) < 2 and _limiter is not None:
+        _, interrupt = _in_own_thread(_limiter.restore_original_limits)
+        _limiter = None
+        return interrupt
+    return None
 
 
 def _forget_in_child() -> None:
-    """A forked child has only the thread that forked: no fits running, no thread of fastnet's to
-    change limits (an executor whose thread is gone would never run a change)."""
-    global _lock, _running, _limiter, _changer
-    _lock, _running, _limiter, _changer = threading.Lock(), 0, None, None
+    """A forked child has only the thread that forked: no other fits, and no thread of fastnet's
+    to change limits (an executor whose thread is gone would never run a change). A cap the
+    parent had applied is given back here, in the child's one thread."""
+    global _lock, _limiter, _changer
+    limiter, _lock, _limiter, _changer = _limiter, threading.Lock(), None, None
+    me = threading.get_ident()
+    depth = _fits.get(me, 0)
+    _fits.clear()
+    if depth:
+        _fits[me] = depth  # the forking thread's fits, still to end
+    if limiter is not None:
+        try:
+            limiter.restore_original_limits()
+        finally:
+            from threadpoolctl import OpenBLASController
+
+            if hasattr(OpenBLASController, "clear_controlling_thread"):
+                OpenBLASController.clear_controlling_thread()
 
 
 if hasattr(os, "register_at_fork"):
@@ -90,17 +131,23 @@ if hasattr(os, "register_at_fork"):
 
 @contextmanager
 def fitting() -> Iterator[None]:
-    """Count one running fit for the duration of the block, capping BLAS while two or more run."""
-    global _running, _limiter
+    """Count one running fit of this thread for the duration of the block, capping BLAS while two
+    or more threads run fits (a fit inside another fit's callback, in the same thread, is not a
+    second thread's)."""
+    global _limiter
+    me = threading.get_ident()
     with _lock:
-        _running += 1
-        if _running == 2 and _threads is not None and _limiter is None:
-            _limiter = _cap(_threads)
+        _fits[me] = _fits.get(me, 0) + 1
+        interrupt = None
+        if len(_fits) == 2 and _threads is not None and _limiter is None:
+            _limiter, interrupt = _cap(_threads)
+        if interrupt is not None:
+            _leave(me)
+            raise interrupt
     try:
         yield
     finally:
         with _lock:
-            _running -= 1
-            if _running < 2 and _limiter is not None:
-                _in_own_thread(_limiter.restore_original_limits)
-                _limiter = None
+            interrupt = _leave(me)
+        if interrupt is not None:
+            raise interrupt

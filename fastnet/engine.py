@@ -97,11 +97,11 @@ class EngineMixin:
         """Loss and metric of validated data on the engine, chunk by chunk; None when ``strict``
         and a pre-activation or the loss was not finite."""
         net = self.__dict__.get("_engine_cache") or self._engine()
-        k = self.layers[-1].n_out
-        d_out = np.empty((min(X.shape[0], PREDICT_CHUNK_ROWS), k), dtype=self.dtype)
+        chunk = min(PREDICT_CHUNK_ROWS, _predict.chunk_rows(net))  # bounded memory, as predict's
+        d_out = np.empty((min(X.shape[0], chunk), self.layers[-1].n_out), dtype=self.dtype)
         loss_sum = weight_total = metric_sum = metric_count = 0.0
-        for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
-            rows = slice(start, start + PREDICT_CHUNK_ROWS)
+        for start in range(0, X.shape[0], chunk):
+            rows = slice(start, start + chunk)
             wb = None if weights is None else weights[rows]
             Xb = X[rows]
             loss, weight, s, n, finite = _predict.evaluate_chunk(net, Xb, Y[rows], wb, d_out[: Xb.shape[0]])
@@ -170,12 +170,16 @@ class EngineMixin:
         """One step; None, the model unchanged, when ``stop_on_overflow`` met a non-finite
         pre-activation (the caller then validates the input)."""
         before = self._optimizer_state
-        net = self._training_engine()
-        state = self._optimizer_state  # the current optimiser's, made by _training_engine if missing
-        stretch = _train.train(
-            net, X, Y, weights=weights, order=None, batch_size=X.shape[0], first=0, last=1, step=state.step,
-            dropout_count=self._dropout_count, seconds=math.inf, stop_on_overflow=stop_on_overflow,
-        )
+        try:
+            net = self._training_engine()
+            state = self._optimizer_state  # the current optimiser's, made by _training_engine if missing
+            stretch = _train.train(
+                net, X, Y, weights=weights, order=None, batch_size=X.shape[0], first=0, last=1, step=state.step,
+                dropout_count=self._dropout_count, seconds=math.inf, stop_on_overflow=stop_on_overflow,
+            )
+        except BaseException:  # refused (another thread trains the model, read-only arrays): as it was
+            self._optimizer_state = before
+            raise
         if stretch.failed_loss is not None:
             if state is not before:  # created for this step, as the reference would not
                 self.set_optimizer_state(before)

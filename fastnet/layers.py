@@ -186,6 +186,7 @@ class Dense:
         state.setdefault("_dropout_calls", 0)
         state.setdefault("_M", None)
         self.__dict__.update(state)
+        self._trainer = np.zeros(2, dtype=np.uint64)  # never a read-only memory map: training marks it
 
     def __copy__(self) -> Dense:
         """A deep copy: a copy of a layer never shares its parameters."""
@@ -307,6 +308,8 @@ def check_layer_stack(layers: Any, layer_type: type[Dense], model_module: str) -
     return layers
 
 
+READ_ONLY = ("the model's parameters, gradients or optimiser state are read-only (a memory-mapped load?): "
+             "train a copy (copy.deepcopy(model)), whose arrays are its own")
 TRAINED_ELSEWHERE = (
     "a Dense layer of this model is being trained by another thread (a model sharing it is in fit or "
     "train_step); train models that share layers from one thread at a time"

@@ -13,7 +13,16 @@ import numpy as np
 from fastnet import blas_threads
 from fastnet.checks import OVERFLOW_MESSAGE, as_matrix, as_targets, check_int, check_pair
 from fastnet.interrupts import deferred_interrupts
-from fastnet.layers import Dense, Forward, check_layer_stack, check_seed, claim_layers, draw_dropout_key, release_layers
+from fastnet.layers import (
+    READ_ONLY,
+    Dense,
+    Forward,
+    check_layer_stack,
+    check_seed,
+    claim_layers,
+    draw_dropout_key,
+    release_layers,
+)
 from fastnet.losses import FUSED, check_pairing, loss_name, metric_name, metric_sums
 from fastnet.optimizer_state import OptimizerState, OptimizerStateOwner
 from fastnet.optimizers import Optimizer, check_optimizer
@@ -244,6 +253,7 @@ class Sequential(OptimizerStateOwner):
         is not finite.
         """
         X, Y = self._check_XY(X, Y)
+        self._check_writeable()
         if sample_weight is None and class_weight is None:  # the common call: no weighing to do
             return self._train_step(X, Y)
         return self._train_step(X, Y, self._check_weights(Y, sample_weight, class_weight))
@@ -310,9 +320,18 @@ class Sequential(OptimizerStateOwner):
         keys = {"loss", self.metric}
         check_monitors(callbacks, keys | {f"val_{key}" for key in keys} if validation is not None else keys)
         batch_size = min(batch_size, X.shape[0])  # a batch never exceeds the data
+        self._check_writeable()
         with blas_threads.fitting():
             return self._fit(X, Y, weights, epochs, batch_size, bool(shuffle), validation, verbose, callbacks,
                              self._rng)
+
+    def _check_writeable(self) -> None:
+        """ValueError, before anything changes, when training could not write its arrays."""
+        state = self.current_optimizer_state()
+        slots = [] if state is None else [a for slot in state.slots for a in slot.values()]
+        arrays = [a for layer in self.layers for a in (layer.W, layer.b, layer.dW, layer.db)] + slots
+        if not all(a.flags.writeable for a in arrays):
+            raise ValueError(READ_ONLY)
 
     def _check_validation(self, validation_data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         if validation_data is None:

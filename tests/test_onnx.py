@@ -201,9 +201,25 @@ def test_converters_in_a_pipeline_and_named_input_types():
                  1e-5)
 
 
+@pytest.mark.parametrize("classes", [np.array(["no", "yes"]), np.array(["cat", "dog", "eel"]), np.array([3, 7, 9])],
+                         ids=["binary", "strings", "ints"])
+def test_nocl_gives_class_indices(classes):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4)).astype(np.float32)
+    est = fitted(MLPClassifier((6,), max_iter=20, random_state=0), X, classes[rng.integers(0, len(classes), 60)])
+    want = np.searchsorted(est.classes_, est.predict(X))
+    label, _ = run(convert(est, X, nocl=True, zipmap=False), X)
+    assert label.dtype == np.int64 and np.array_equal(label, want)
+    label, probabilities = run(convert(est, X, nocl=True), X)  # ZipMap keyed by the indices
+    assert np.array_equal(label, want) and sorted(probabilities[0]) == list(range(len(classes)))
+
+
 def test_converter_errors_are_clear():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3))
     est = fitted(MLPClassifier((4,), max_iter=5, random_state=0), X, rng.integers(0, 3, 40))
     with pytest.raises(ValueError, match="zipmap"):
         convert(est, X)  # float64 probabilities cannot go through ZipMap
+    multilabel = fitted(MLPClassifier((4,), max_iter=5, random_state=0), X, rng.integers(0, 2, (40, 3)))
+    with pytest.raises(ValueError, match="nocl"):
+        convert(multilabel, X, nocl=True, zipmap=False)

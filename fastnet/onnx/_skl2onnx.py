@@ -79,15 +79,23 @@ def _class_labels(est: Any) -> np.ndarray:
     return np.array([str(c) for c in classes], dtype=object)
 
 
+def _class_indices(options_of: Any, est: Any) -> bool:
+    """skl2onnx's option ``nocl``: labels as class indices 0 .. n_classes − 1 instead of ``classes_``."""
+    return bool(options_of(est, {"nocl": False})["nocl"])
+
+
 def classifier_shapes(operator: Any) -> None:
-    """label: (N,) of classes_'s type ((N, n_classes) int64 for multilabel); probabilities: (N, n_classes)."""
+    """label: (N,) of classes_'s type (int64 indices with ``nocl``; (N, n_classes) int64 for
+    multilabel); probabilities: (N, n_classes)."""
     check_input_and_output_numbers(operator, input_count_range=1, output_count_range=2)
     est = operator.raw_operator
     n = operator.inputs[0].get_first_dimension()
     n_classes = len(est.classes_)
+    if _is_multilabel(est) and _class_indices(operator.scope_inst.get_options, est):
+        raise ValueError("options={'nocl': True} has no meaning for multilabel targets (their labels are 0/1 rows)")
     if _is_multilabel(est):
         operator.outputs[0].type = Int64TensorType([n, n_classes])
-    elif _class_labels(est).dtype == object:
+    elif _class_labels(est).dtype == object and not _class_indices(operator.scope_inst.get_options, est):
         operator.outputs[0].type = StringTensorType([n])
     else:
         operator.outputs[0].type = Int64TensorType([n])
@@ -111,7 +119,6 @@ def convert_classifier(scope: Any, operator: Any, container: Any) -> None:
         g.node("Identity", [p], "probabilities", output=probabilities)
         above_half("label", output=label)
         return
-    classes = g.constant("classes", _class_labels(est))
     if est.n_outputs_ == 1:  # binary: p is the positive class's probability, (N, 1)
         one = g.constant("one", np.asarray(1.0, dtype=dtype))
         g.node("Concat", [g.node("Sub", [one, p], "negative"), p], "probabilities", output=probabilities, axis=1)
@@ -120,7 +127,10 @@ def convert_classifier(scope: Any, operator: Any, container: Any) -> None:
     else:
         g.node("Identity", [p], "probabilities", output=probabilities)
         index = g.node("ArgMax", [p], "index", axis=1, keepdims=0)
-    g.node("Gather", [classes, index], "label", output=label, axis=0)
+    if _class_indices(container.get_options, est):
+        g.node("Identity", [index], "label", output=label)
+    else:
+        g.node("Gather", [g.constant("classes", _class_labels(est)), index], "label", output=label, axis=0)
 
 
 def regressor_shapes(operator: Any) -> None:
@@ -139,5 +149,5 @@ def convert_regressor(scope: Any, operator: Any, container: Any) -> None:
 def register() -> None:
     """Teach skl2onnx both estimators (safe to call again)."""
     update_registered_converter(MLPClassifier, "FastnetMLPClassifier", classifier_shapes, convert_classifier,
-                                options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
+                                options={"zipmap": [True, False, "columns"], "nocl": [False, True]})
     update_registered_converter(MLPRegressor, "FastnetMLPRegressor", regressor_shapes, convert_regressor)
