@@ -339,6 +339,7 @@ cdef bint laid_out(object array, int typenum, int ndim, Py_ssize_t rows, Py_ssiz
     a = <cnp.ndarray> array
     return (cnp.PyArray_TYPE(a) == typenum and cnp.PyArray_NDIM(a) == ndim
             and cnp.PyArray_ISNOTSWAPPED(a)  # '>f8' has the same type number
+            and cnp.PyArray_ISALIGNED(a)  # the kernels load typed values
             and cnp.PyArray_IS_C_CONTIGUOUS(a) and (rows < 0 or a.shape[0] == rows)
             and (ndim == 1 or a.shape[1] == cols))
 

@@ -90,13 +90,21 @@ def check_finite(array: np.ndarray, name: str, source: np.ndarray | None = None)
         raise ValueError(f"{name} must be finite, got {array[where]} at index {where}")
 
 
+def c_array(array: Any, dtype: Any) -> np.ndarray:
+    """``array`` as a C-contiguous, aligned, native-order array of ``dtype``, copied only when it
+    is not one already: what the kernels read through a typed pointer (``ascontiguousarray``
+    alone keeps a misaligned view, such as one cut from a byte buffer)."""
+    out = np.ascontiguousarray(array, dtype=dtype)
+    return out if out.flags.aligned else out.copy()
+
+
 def convert(array: np.ndarray, dtype: np.dtype, copy: bool = False) -> np.ndarray:
-    """C-contiguous ``array`` in ``dtype``; values too large for it become inf silently
+    """C-contiguous, aligned ``array`` in ``dtype``; values too large for it become inf silently
     (every caller then checks finiteness and reports them)."""
     with np.errstate(over="ignore", invalid="ignore"):
         if copy:
             return np.array(array, dtype=dtype, order="C", copy=True)
-        return np.ascontiguousarray(array, dtype=dtype)
+        return c_array(array, dtype)
 
 
 def as_float_array(value: Any, name: str, dtype: np.dtype) -> np.ndarray:

@@ -25,6 +25,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from fastnet import blas_threads
+from fastnet.checks import c_array
 from fastnet.optimizers import SklearnAdam, SklearnSGD
 from fastnet.reference.sklearn_ops import row_losses
 from fastnet.sklearn._engine import ACTIVATIONS, EngineNet, engine_input
@@ -223,9 +224,9 @@ class BaseMLP(BaseEstimator, ABC):
         X_train, y_train, w_train, X_val, y_val, w_val, Y_val = self._split(X, y, sample_weight)
         n_samples = X_train.shape[0]
         X_train = engine_input(X_train, dtype)  # C-contiguous rows (pandas frames arrive column-major), or CSR
-        Y_train = np.ascontiguousarray(y_train, dtype=dtype)
+        Y_train = c_array(y_train, dtype)
         if w_train is not None:
-            w_train = np.ascontiguousarray(w_train, dtype=dtype)
+            w_train = c_array(w_train, dtype)
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
@@ -362,8 +363,8 @@ class BaseMLP(BaseEstimator, ABC):
         if engine.optimizer is None:  # the engine trains with some optimiser; L-BFGS takes no step
             engine.attach(SklearnSGD(), engine.new_state(SklearnSGD()))
         X64 = engine_input(X, np.float64)
-        Y64 = np.ascontiguousarray(y, dtype=np.float64)
-        w64 = None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
+        Y64 = c_array(y, np.float64)
+        w64 = None if sample_weight is None else c_array(sample_weight, np.float64)
         layers = engine.layers
 
         def loss_and_gradient(packed: np.ndarray) -> tuple[float, np.ndarray]:

@@ -19,6 +19,7 @@ import fastnet
 from fastnet import _predict, _train
 from fastnet._network import Network
 from fastnet._sparse import CSRRows
+from fastnet.checks import c_array
 from fastnet.optimizer_state import OptimizerState
 from fastnet.optimizers import SklearnAdam, SklearnSGD
 
@@ -32,11 +33,11 @@ PREDICT_CHUNK_ROWS = 8192
 
 
 def engine_input(X: Any, dtype: np.dtype) -> np.ndarray | CSRRows:
-    """X as the engine reads it: a C-contiguous array, or for scipy.sparse input its CSR rows
+    """X as the engine reads it: a C-contiguous, aligned array, or for scipy.sparse input its CSR rows
     (CSC converted once; never densified)."""
     if hasattr(X, "tocsr"):
         return CSRRows.of(X, dtype)
-    return np.ascontiguousarray(X, dtype=dtype)
+    return c_array(X, dtype)
 
 
 def n_rows(X: np.ndarray | CSRRows) -> int:
