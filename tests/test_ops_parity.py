@@ -11,7 +11,7 @@ import inspect
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import fastnet
@@ -373,9 +373,12 @@ def compare_each_op(loss, activation, X, W, b, Y, l2):
     Z, A, Z2, A2 = (np.empty((X.shape[0], W.shape[1]), X.dtype) for _ in range(4))
     assert reference.dense_forward(X, W, b, activation, Z, A) is True
     assert compiled.dense_forward(X, W, b, activation, Z2, A2) is True
-    assert_close(Z2, Z, tol)
-    # A = f(Z) inherits Z's rounding, which is relative to max|Z|, not max|A|
-    assert_close(A2, A, tol, max(np.abs(A).max(), np.abs(Z).max()))
+    # Z = X W + b is a sum, rounded relative to the size of its terms: a cancelling one ends far
+    # below them (float32, 1×11 by 11×1 at scale 30: Z = 0.08 from terms of about 1)
+    z_scale = (np.abs(X.astype(np.float64)) @ np.abs(W.astype(np.float64)) + np.abs(b)).max()
+    assert_close(Z2, Z, tol, z_scale)
+    # A = f(Z) inherits Z's rounding, which is relative to the terms of Z, not to max|A|
+    assert_close(A2, A, tol, max(np.abs(A).max(), z_scale))
 
     d_out, d_out2 = np.empty_like(A), np.empty_like(A)
     value = reference.loss_grad(loss, Z, A, Y, d_out)
@@ -419,6 +422,8 @@ dims = st.integers(min_value=1, max_value=40)
 
 
 @settings(max_examples=80, deadline=None)
+# a cancelling float32 Z (0.08 from terms of about 1), once found at random: always tried
+@example(m=1, n_in=11, n_out=1, activation="identity", loss="mse", dtype=np.float32, l2=0.0, scale=30.0, seed=1109)
 @given(
     m=dims,
     n_in=dims,
