@@ -5,9 +5,8 @@
 cimport numpy as cnp
 from libc.string cimport memcpy
 
-from fastnet cimport _kernels as kernels
-from fastnet._network cimport Network, Rows, forward_rows, laid_out, typed
-from fastnet._types cimport FN_LOSS_CROSS_ENTROPY, NOGIL_WORK, floating
+from fastnet._network cimport Network, Rows, forward_rows, laid_out
+from fastnet._types cimport NOGIL_WORK
 from fastnet._sparse cimport CSRRows, SparseBatch, batch_of
 
 from fastnet.checks import OVERFLOW_MESSAGE, check_finite
@@ -102,54 +101,3 @@ cdef bint forward_out(Network net, Rows rows, const void *x, const SparseBatch *
         memcpy(y, rows.A[last].f32, size * sizeof(float))
     return finite
 
-
-def evaluate_chunk(Network net, X, Y, weights, dOut):
-    """For the validated chunk ``(X, Y, weights)`` (C-contiguous arrays of the network's dtype; Y
-    may be class ids; weights None or one per row) and a scratch ``dOut`` of the output's
-    shape: (data loss, weight sum, metric sum, metric count), as ``fit`` sums them, and whether
-    every pre-activation was finite."""
-    cdef int typenum = cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT
-    cdef Py_ssize_t m, k = net.layers[net.n_layers - 1].n_out
-    if not laid_out(X, typenum, 2, -1, net.layers[0].n_in):
-        raise ValueError(f"X must be a C-contiguous {net.dtype} array of {net.layers[0].n_in} columns")
-    m = X.shape[0]
-    cdef bint ids = laid_out(Y, cnp.NPY_INTP, 1, m, 0)
-    if not (ids or laid_out(Y, typenum, 2, m, k)) or not laid_out(dOut, typenum, 2, m, k) or (
-            weights is not None and not laid_out(weights, typenum, 1, m, 0)):
-        raise ValueError(f"Y, weights and dOut must be C-contiguous arrays for {m} rows of {net.dtype}")
-    cdef Py_ssize_t i
-    cdef const Py_ssize_t *id_values
-    if ids:  # the kernels index with them: cross-entropy's, each in [0, k)
-        id_values = <const Py_ssize_t *> cnp.PyArray_DATA(<cnp.ndarray> Y)
-        for i in range(m):
-            if net.loss != FN_LOSS_CROSS_ENTROPY or not 0 <= id_values[i] < k:
-                raise ValueError(f"Y as class ids (intp, ({m},)) must be for cross_entropy and lie in [0, {k})")
-    cdef void *x = cnp.PyArray_DATA(<cnp.ndarray> X)
-    cdef void *y = cnp.PyArray_DATA(<cnp.ndarray> Y)
-    cdef void *w = NULL if weights is None else cnp.PyArray_DATA(<cnp.ndarray> weights)
-    cdef void *d = cnp.PyArray_DATA(<cnp.ndarray> dOut)
-    cdef double sums[4]
-    cdef bint finite
-    cdef Rows rows = net.start_reading(m)
-    with nogil:
-        if net.is_double:
-            finite = chunk_sums(net, rows, <double *> x, <double *> y, ids, <double *> w, <double *> d, m, k, sums)
-        else:
-            finite = chunk_sums(net, rows, <float *> x, <float *> y, ids, <float *> w, <float *> d, m, k, sums)
-    net.stop_reading(rows)
-    return sums[0], sums[1], sums[2], sums[3], finite
-
-
-cdef bint chunk_sums(Network net, Rows rows, const floating *X, const floating *Y, bint ids, const floating *w,
-                     floating *dOut, Py_ssize_t m, Py_ssize_t k, double *sums) noexcept nogil:
-    cdef int last = net.n_layers - 1
-    cdef bint finite = forward_rows(net, rows, X, NULL, m, False, 0)
-    cdef const Py_ssize_t *id_rows = <const Py_ssize_t *> Y if ids else NULL
-    cdef const floating *Y_rows = NULL if ids else Y
-    cdef floating *Z = typed(rows.Z[last], X)
-    cdef floating *A = typed(rows.A[last], X)
-    sums[0] = kernels.loss_grad(net.loss, Z, A, Y_rows, id_rows, w, dOut, m, k)
-    sums[1] = kernels.weight_sum(w, m)
-    sums[2] = kernels.metric_sum(net.metric, A, Y_rows, id_rows, w, m, k)
-    sums[3] = sums[1] if net.metric_per_row else sums[1] * k
-    return finite

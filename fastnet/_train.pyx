@@ -207,6 +207,51 @@ def gradient(Network net, X, Y, *, weights=None):
     return loss
 
 
+def evaluate_chunk(Network net, X, Y, weights, dOut):
+    """For the chunk ``(X, Y, weights)`` (validated as for ``train``) and a scratch ``dOut`` of the
+    output's shape: (data loss, weight sum, metric sum, metric count), as ``fit`` sums them, and
+    whether every pre-activation was finite. Runs in inference rows of its own, as predict does,
+    so it changes nothing and may run beside other predicts."""
+    cdef SparseBatch batch
+    cdef Py_ssize_t m = check_arrays(net, X, Y, weights, None), k = net.layers[net.n_layers - 1].n_out
+    cdef SparseBatch *sparse = sparse_input(X, &batch)
+    cdef const Py_ssize_t *ids = <Py_ssize_t *> data(Y) if Y.ndim == 1 else NULL
+    if not laid_out(dOut, cnp.NPY_DOUBLE if net.is_double else cnp.NPY_FLOAT, 2, m, k):
+        raise ValueError(f"dOut must be a C-contiguous {net.dtype} array of shape ({m}, {k})")
+    check_rows(net, NULL, ids, 0, m, m)
+    cdef void *x = NULL if sparse != NULL else data(X)
+    cdef void *y = data(Y)
+    cdef void *w = NULL if weights is None else data(weights)
+    cdef void *d = data(dOut)
+    cdef double sums[4]
+    cdef bint finite
+    cdef Rows rows = net.start_reading(m)
+    with nogil:
+        if net.is_double:
+            finite = chunk_sums(net, rows, <double *> x, sparse, <double *> y, ids, <double *> w, <double *> d, m,
+                                sums)
+        else:
+            finite = chunk_sums(net, rows, <float *> x, sparse, <float *> y, ids, <float *> w, <float *> d, m, sums)
+    net.stop_reading(rows)
+    return sums[0], sums[1], sums[2], sums[3], finite
+
+
+cdef bint chunk_sums(Network net, Rows rows, const floating *X, const SparseBatch *sparse, const floating *Y,
+                     const Py_ssize_t *ids, const floating *w, floating *dOut, Py_ssize_t m,
+                     double *sums) noexcept nogil:
+    cdef int last = net.n_layers - 1
+    cdef Py_ssize_t k = net.layers[last].n_out
+    cdef bint finite = forward_rows(net, rows, X, sparse, m, False, 0)
+    cdef const floating *Y_rows = NULL if ids != NULL else Y
+    cdef floating *Z = typed(rows.Z[last], X)
+    cdef floating *A = typed(rows.A[last], X)
+    sums[0] = kernels.loss_grad(net.loss, Z, A, Y_rows, ids, w, dOut, m, k)
+    sums[1] = kernels.weight_sum(w, m)
+    sums[2] = kernels.metric_sum(net.metric, A, Y_rows, ids, w, m, k)
+    sums[3] = sums[1] if net.metric_per_row else sums[1] * k
+    return finite
+
+
 cdef double batch_gradient(Network net, Rows work, const floating *X, const SparseBatch *sparse, const floating *Y,
                            const Py_ssize_t *ids, const floating *w, Py_ssize_t m) noexcept nogil:
     cdef double loss, weight

@@ -35,6 +35,11 @@ class EngineMixin:
             net = self._engine_cache = Network(self, state, net)
         return net
 
+    def _reading_engine(self: Any) -> Network:
+        """Any cached network, else a new one: inference and the fast paths' admission read only
+        the layers and the loss (a new loss drops the cache), not the optimiser."""
+        return self.__dict__.get("_engine_cache") or self._engine()
+
     def _training_engine(self: Any) -> Network:
         """The network with the current optimiser's state (created if missing) and settings (read
         once per epoch or step)."""
@@ -77,10 +82,10 @@ class EngineMixin:
 
     def _admits(self: Any, X: Any, Y: Any, sample_weight: Any, class_weight: Any) -> bool:
         """Whether ``(X, Y)`` without weights is the common call of train_step and evaluate (checked
-        in C, ``_train.admits_batch``; it reads the layers and the loss, which any cached network reflects)."""
+        in C, ``_train.admits_batch``)."""
         if sample_weight is not None or class_weight is not None:
             return False
-        return _train.admits_batch(self.__dict__.get("_engine_cache") or self._engine(), X, Y)
+        return _train.admits_batch(self._reading_engine(), X, Y)
 
     def evaluate(self: Any, X: Any, Y: Any, sample_weight: Any = None, class_weight: Any = None) -> dict[str, float]:
         self._check_thread()
@@ -96,7 +101,7 @@ class EngineMixin:
                   strict: bool = False) -> dict[str, float] | None:
         """Loss and metric of validated data on the engine, chunk by chunk; None when ``strict``
         and a pre-activation or the loss was not finite."""
-        net = self.__dict__.get("_engine_cache") or self._engine()
+        net = self._reading_engine()
         chunk = min(PREDICT_CHUNK_ROWS, _predict.chunk_rows(net))  # bounded memory, as predict's
         d_out = np.empty((min(X.shape[0], chunk), self.layers[-1].n_out), dtype=self.dtype)
         loss_sum = weight_total = metric_sum = metric_count = 0.0
@@ -104,7 +109,7 @@ class EngineMixin:
             rows = slice(start, start + chunk)
             wb = None if weights is None else weights[rows]
             Xb = X[rows]
-            loss, weight, s, n, finite = _predict.evaluate_chunk(net, Xb, Y[rows], wb, d_out[: Xb.shape[0]])
+            loss, weight, s, n, finite = _train.evaluate_chunk(net, Xb, Y[rows], wb, d_out[: Xb.shape[0]])
             if strict and not (finite and math.isfinite(loss)):
                 return None
             loss_sum, weight_total = loss_sum + loss * weight, weight_total + weight
@@ -195,8 +200,7 @@ class EngineMixin:
 
         Non-finite input is caught by the forward pass itself (no separate scan of ``X``).
         """
-        # inference reads only the layers: any cached network serves, whatever the optimiser
-        net = self.__dict__.get("_engine_cache") or self._engine()
+        net = self._reading_engine()
         out = _predict.predict_common(net, X)  # single samples and small batches: checked in C
         if out is not None:
             return out
