@@ -9,6 +9,7 @@ from libc.string cimport memmove
 
 from fastnet cimport _cpu as cpu
 from fastnet cimport _kernels as kernels
+from fastnet._network cimport laid_out
 from fastnet._types cimport NOGIL_WORK, floating
 
 import sys
@@ -40,16 +41,10 @@ cdef object full_set_b = Dense.b.fset
 
 
 cdef inline bint admits(object array, int typenum, int ndim, Py_ssize_t rows, Py_ssize_t cols) noexcept:
-    """``array`` as checks.py would convert it to itself (no copy), in the layout the kernels read
-    through one pointer; ``rows`` < 0: any number of rows."""
-    cdef cnp.ndarray a
-    if not cnp.PyArray_CheckExact(array):  # a subclass converts to a base-class view
-        return False
-    a = <cnp.ndarray> array
-    return (cnp.PyArray_TYPE(a) == typenum and cnp.PyArray_NDIM(a) == ndim
-            and cnp.PyArray_ISNOTSWAPPED(a)  # '>f8' has the same type number
-            and cnp.PyArray_ISALIGNED(a) and cnp.PyArray_IS_C_CONTIGUOUS(a)
-            and (rows < 0 or cnp.PyArray_DIM(a, 0) == rows) and (ndim == 1 or cnp.PyArray_DIM(a, 1) == cols))
+    """``array`` as checks.py would convert it to itself (no copy; a subclass converts to a
+    base-class view), in the layout the kernels read through one pointer (the engine's rule);
+    ``rows`` < 0: any number of rows."""
+    return cnp.PyArray_CheckExact(array) and laid_out(array, typenum, ndim, rows, cols)
 
 
 cdef bint all_finite(const floating *p, Py_ssize_t n) noexcept nogil:
