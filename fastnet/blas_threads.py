@@ -43,6 +43,15 @@ def parallel_blas_threads() -> int | None:
     return _threads
 
 
+def _release_control() -> None:
+    """Give up threadpoolctl's control of OpenBLAS's limits if this thread holds it (3.8+; older
+    releases have no such rule)."""
+    from threadpoolctl import OpenBLASController
+
+    if hasattr(OpenBLASController, "clear_controlling_thread"):
+        OpenBLASController.clear_controlling_thread()
+
+
 def _in_own_thread(change: Callable[[], Any]) -> tuple[Any, BaseException | None]:
     """Run a change of BLAS limits from one thread of fastnet's, then leave OpenBLAS's limits free
     to any thread again: threadpoolctl (3.8+) lets only one live thread set OpenBLAS's shared pool
@@ -54,13 +63,10 @@ def _in_own_thread(change: Callable[[], Any]) -> tuple[Any, BaseException | None
         _changer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fastnet-blas-limits")
 
     def change_and_release() -> Any:
-        from threadpoolctl import OpenBLASController
-
         try:
             return change()
         finally:
-            if hasattr(OpenBLASController, "clear_controlling_thread"):
-                OpenBLASController.clear_controlling_thread()  # only if this thread holds it
+            _release_control()
 
     future = _changer.submit(change_and_release)
     interrupt = None
@@ -119,10 +125,7 @@ def _forget_in_child() -> None:
         try:
             limiter.restore_original_limits()
         finally:
-            from threadpoolctl import OpenBLASController
-
-            if hasattr(OpenBLASController, "clear_controlling_thread"):
-                OpenBLASController.clear_controlling_thread()
+            _release_control()
 
 
 if hasattr(os, "register_at_fork"):
