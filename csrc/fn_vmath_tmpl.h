@@ -30,16 +30,23 @@ FN_TGT void F(vlog1p)(ptrdiff_t n, const T *x, T *y)
     for (ptrdiff_t i = 0; i < n; i++) y[i] = FE(log1p, TS)(x[i]);
 }
 
+/* exp(z − the row's max) / its row's sum. The exp runs once over all m·n shifted values: per
+ * row, rows of 10 would leave most of each exp loop to its scalar tail. */
 FN_TGT static int F(softmax)(ptrdiff_t m, ptrdiff_t n, const T *z, T *a)
 {
+    ptrdiff_t len = m * n;
     int ok = 1;
-    for (ptrdiff_t i = 0; i < m; i++, z += n, a += n) {
-        T top = z[0], total = 0;
-        for (ptrdiff_t j = 0; j < n; j++) ok &= z[j] - z[j] == 0;
-        for (ptrdiff_t j = 1; j < n; j++) top = z[j] > top ? z[j] : top;
-        for (ptrdiff_t j = 0; j < n; j++) a[j] = FE(exp, TS)(z[j] - top);
-        for (ptrdiff_t j = 0; j < n; j++) total += a[j];
-        for (ptrdiff_t j = 0; j < n; j++) a[j] = a[j] / total;
+    for (ptrdiff_t i = 0; i < len; i++) ok &= z[i] - z[i] == 0;
+    for (ptrdiff_t i = 0; i < len; i += n) {
+        T top = z[i];
+        for (ptrdiff_t j = 1; j < n; j++) top = z[i + j] > top ? z[i + j] : top;
+        for (ptrdiff_t j = 0; j < n; j++) a[i + j] = z[i + j] - top;
+    }
+    for (ptrdiff_t i = 0; i < len; i++) a[i] = FE(exp, TS)(a[i]);
+    for (ptrdiff_t i = 0; i < len; i += n) {
+        T total = 0;
+        for (ptrdiff_t j = 0; j < n; j++) total += a[i + j];
+        for (ptrdiff_t j = 0; j < n; j++) a[i + j] = a[i + j] / total;
     }
     return ok;
 }

@@ -363,15 +363,27 @@ cdef inline void through_mask(floating *dA, const floating *M, Py_ssize_t n) noe
 cdef double l2_term(Network net, const floating *like) noexcept nogil:
     """Σ over layers of l2·‖W‖²."""
     cdef int i
-    cdef Py_ssize_t e
-    cdef double total, norms = 0
-    cdef const floating *W
+    cdef double norms = 0
+    cdef Layer *L
     for i in range(net.n_layers):
-        W, total = typed(net.layers[i].W, like), 0
-        for e in range(net.layers[i].n_in * net.layers[i].n_out):
-            total += W[e] * W[e]
-        norms += net.layers[i].l2 * total
+        L = &net.layers[i]
+        norms += L.l2 * sum_of_squares(typed(L.W, like), L.n_in * L.n_out)
     return norms
+
+
+cdef inline double sum_of_squares(const floating *w, Py_ssize_t n) noexcept nogil:
+    """Σ w², in eight running sums: one sum is a chain of dependent adds (4 cycles each), which
+    made this term cost as much as a small layer's product every step."""
+    cdef double s[8]
+    cdef Py_ssize_t e, j
+    for j in range(8):
+        s[j] = 0
+    for e in range(0, n - n % 8, 8):
+        for j in range(8):
+            s[j] += w[e + j] * w[e + j]
+    for e in range(n - n % 8, n):
+        s[0] += w[e] * w[e]
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 
 
 cdef void backward_and_update(Network net, Rows work, const floating *Xb, const SparseBatch *sparse, Py_ssize_t rows,
