@@ -18,6 +18,9 @@
  * A is read in place (op(A)[i, p] = A[i·sa_i + p·sa_p]). MR caps the rows of a tile. */
 #include <stddef.h>
 #include <string.h>
+#if FN_GEMM_MASKED
+#include <immintrin.h>
+#endif
 
 #define VL (VBYTES / (int) sizeof(T)) /* lanes per vector */
 #define NVMAX 4                       /* vectors per strip, at most */
@@ -26,7 +29,11 @@
 /* Vector registers (x86-64: 16, AVX-512: 32). A tile's step holds its R·NV accumulators plus
  * either NV vectors of B and a broadcast (B first) or R broadcasts and a vector of B (A first).
  * Rows per tile for an NV-vector strip: the most for which one of those fits, at most MR. */
+#ifdef FN_VREGS /* set by an instance whose narrower vectors still have AVX-512's 32 registers */
+#define NREGS FN_VREGS
+#else
 #define NREGS (VBYTES >= 64 ? 32 : 16)
+#endif
 #define BFIRST_FITS(R, NV) ((R) * (NV) + (NV) + 1 <= NREGS)
 #define RFIT_(NV) ((NREGS - 1 - (NV)) / (NV) > (NREGS - 1) / ((NV) + 1) ? (NREGS - 1 - (NV)) / (NV) : (NREGS - 1) / ((NV) + 1))
 #define RMAX(NV) (RFIT_(NV) < MR ? RFIT_(NV) : MR)
@@ -77,9 +84,33 @@ FN_TGT FN_GEMM_INLINE void F(gemm_steps)(const int R, const int NV, ptrdiff_t kc
 }
 
 /* dst[0:w] = x[0:w] (+ beta·dst[0:w] when BETA), 0 < w < VL: the stored part of a row's last,
- * partial vector, element by element through a jump table (cases fall through). */
+ * partial vector. AVX-512 stores (and loads) it in one masked instruction; other paths element
+ * by element through a jump table (cases fall through), which for a 15-wide C on AVX-512 cost
+ * as much as a short product's multiply-adds. */
 FN_TGT FN_GEMM_INLINE void F(gemm_store_part)(const int BETA, T *dst, V x, ptrdiff_t w, T beta)
 {
+#if FN_GEMM_MASKED && VBYTES == 64
+    if (sizeof(T) == 8) {
+        __mmask8 lanes = (__mmask8) ((1u << w) - 1);
+        if (BETA) x += beta * (V) _mm512_maskz_loadu_pd(lanes, dst);
+        _mm512_mask_storeu_pd((void *) dst, lanes, (__m512d) x);
+    } else {
+        __mmask16 lanes = (__mmask16) ((1u << w) - 1);
+        if (BETA) x += beta * (V) _mm512_maskz_loadu_ps(lanes, dst);
+        _mm512_mask_storeu_ps((void *) dst, lanes, (__m512) x);
+    }
+    return;
+#elif FN_GEMM_MASKED && VBYTES == 32 /* AVX-512VL's masked forms of the 256-bit vectors */
+    __mmask8 lanes = (__mmask8) ((1u << w) - 1);
+    if (sizeof(T) == 8) {
+        if (BETA) x += beta * (V) _mm256_maskz_loadu_pd(lanes, dst);
+        _mm256_mask_storeu_pd((void *) dst, lanes, (__m256d) x);
+    } else {
+        if (BETA) x += beta * (V) _mm256_maskz_loadu_ps(lanes, dst);
+        _mm256_mask_storeu_ps((void *) dst, lanes, (__m256) x);
+    }
+    return;
+#endif
 #define FN_GEMM_LANE(J)                                                                                         \
     case (J) + 1:                                                                                               \
         if ((J) < VL)                                                                                           \
@@ -199,6 +230,14 @@ FN_TGT void F(gemm)(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_
     ptrdiff_t sa_i = trans_a ? 1 : lda, sa_p = trans_a ? lda : 1;
     ptrdiff_t sb_p = trans_b ? 1 : ldb, sb_j = trans_b ? ldb : 1;
     T bp[KC * NR];
+#ifdef FN_GEMM_NARROW_PT
+    /* A C narrower than four vectors whose last vector would be at most half used runs on the
+     * half-width body: 10 columns take 3 of its vectors (12 lanes) instead of 2 (16 lanes). */
+    if (n < 4 * VL && n % VL != 0 && n % VL <= VL / 2) {
+        FN_CAT3(gemm, TS, FN_GEMM_NARROW_PT)(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#endif
     if (k == 0) {
         for (ptrdiff_t i = 0; i < m; i++)
             for (ptrdiff_t j = 0; j < n; j++) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];

@@ -10,9 +10,10 @@ from helpers import KERNEL_TOL, assert_close
 
 DTYPES = [np.float64, np.float32]
 # (m, n, k) of C (m, n) = op(A) (m, k) · op(B) (k, n): the micro-kernels' edge strips and odd sizes,
-# and one or two rows against a large B (GEMV under "auto"), and three such rows (not GEMV)
+# and one or two rows against a large B (GEMV under "auto"), and three such rows (not GEMV); widths
+# 10, 12, 20, 28 take x86-64-v4's half-width body (one, two or three ymm strips), 15 its masked stores
 GEMM_SHAPES = [(1, 1, 1), (5, 3, 300), (7, 13, 5), (17, 33, 9), (70, 41, 520), (1, 200, 300), (2, 300, 200),
-               (3, 200, 300)]
+               (3, 200, 300), (16, 10, 64), (16, 15, 64), (4, 12, 3), (9, 20, 15), (33, 28, 7)]
 
 
 def data(shape, dtype, seed):
