@@ -84,32 +84,36 @@ FN_TGT FN_GEMM_INLINE void F(gemm_steps)(const int R, const int NV, ptrdiff_t kc
 }
 
 /* dst[0:w] = x[0:w] (+ beta·dst[0:w] when BETA), 0 < w < VL: the stored part of a row's last,
- * partial vector. AVX-512 stores (and loads) it in one masked instruction; other paths element
- * by element through a jump table (cases fall through), which for a 15-wide C on AVX-512 cost
- * as much as a short product's multiply-adds. */
-FN_TGT FN_GEMM_INLINE void F(gemm_store_part)(const int BETA, T *dst, V x, ptrdiff_t w, T beta)
+ * partial vector. With MASK (AVX-512 paths, tiles of several rows) it is stored (and loaded) in
+ * one masked instruction, else element by element through a jump table (cases fall through):
+ * for a 15-wide C on AVX-512 the lanes cost as much as a short product's multiply-adds, while
+ * a single row's masked store made 1-sample predict slower (the next pass reads it back). */
+FN_TGT FN_GEMM_INLINE void F(gemm_store_part)(const int MASK, const int BETA, T *dst, V x, ptrdiff_t w, T beta)
 {
 #if FN_GEMM_MASKED && VBYTES == 64
-    if (sizeof(T) == 8) {
+    if (MASK && sizeof(T) == 8) {
         __mmask8 lanes = (__mmask8) ((1u << w) - 1);
         if (BETA) x += beta * (V) _mm512_maskz_loadu_pd(lanes, dst);
         _mm512_mask_storeu_pd((void *) dst, lanes, (__m512d) x);
-    } else {
+        return;
+    }
+    if (MASK) {
         __mmask16 lanes = (__mmask16) ((1u << w) - 1);
         if (BETA) x += beta * (V) _mm512_maskz_loadu_ps(lanes, dst);
         _mm512_mask_storeu_ps((void *) dst, lanes, (__m512) x);
+        return;
     }
-    return;
 #elif FN_GEMM_MASKED && VBYTES == 32 /* AVX-512VL's masked forms of the 256-bit vectors */
-    __mmask8 lanes = (__mmask8) ((1u << w) - 1);
-    if (sizeof(T) == 8) {
-        if (BETA) x += beta * (V) _mm256_maskz_loadu_pd(lanes, dst);
-        _mm256_mask_storeu_pd((void *) dst, lanes, (__m256d) x);
-    } else {
-        if (BETA) x += beta * (V) _mm256_maskz_loadu_ps(lanes, dst);
-        _mm256_mask_storeu_ps((void *) dst, lanes, (__m256) x);
+    if (MASK && sizeof(T) == 8) {
+        if (BETA) x += beta * (V) _mm256_maskz_loadu_pd((__mmask8) ((1u << w) - 1), dst);
+        _mm256_mask_storeu_pd((void *) dst, (__mmask8) ((1u << w) - 1), (__m256d) x);
+        return;
     }
-    return;
+    if (MASK) {
+        if (BETA) x += beta * (V) _mm256_maskz_loadu_ps((__mmask8) ((1u << w) - 1), dst);
+        _mm256_mask_storeu_ps((void *) dst, (__mmask8) ((1u << w) - 1), (__m256) x);
+        return;
+    }
 #endif
 #define FN_GEMM_LANE(J)                                                                                         \
     case (J) + 1:                                                                                               \
@@ -155,7 +159,7 @@ FN_TGT FN_GEMM_INLINE void F(gemm_store)(const int R, const int NV, const int BE
                 }
                 memcpy(cr + v * VL, &x, sizeof x);
             } else
-                F(gemm_store_part)(BETA, cr + v * VL, x, w, beta);
+                F(gemm_store_part)(R >= 4, BETA, cr + v * VL, x, w, beta);
         }
     }
 }
@@ -230,14 +234,6 @@ FN_TGT void F(gemm)(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_
     ptrdiff_t sa_i = trans_a ? 1 : lda, sa_p = trans_a ? lda : 1;
     ptrdiff_t sb_p = trans_b ? 1 : ldb, sb_j = trans_b ? ldb : 1;
     T bp[KC * NR];
-#ifdef FN_GEMM_NARROW_PT
-    /* A C narrower than four vectors whose last vector would be at most half used runs on the
-     * half-width body: 10 columns take 3 of its vectors (12 lanes) instead of 2 (16 lanes). */
-    if (n < 4 * VL && n % VL != 0 && n % VL <= VL / 2) {
-        FN_CAT3(gemm, TS, FN_GEMM_NARROW_PT)(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
-    }
-#endif
     if (k == 0) {
         for (ptrdiff_t i = 0; i < m; i++)
             for (ptrdiff_t j = 0; j < n; j++) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];
