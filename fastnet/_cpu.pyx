@@ -14,6 +14,7 @@ from fastnet._types cimport floating
 cdef extern from "fn_cpu.h" nogil:
     enum:
         FN_NPATHS
+        FN_PATH_V4
     int fn_path
     const char *fn_path_name(int path)
     int fn_path_supported(int path)
@@ -87,25 +88,68 @@ def using_path(name):
 
 # ---- GEMM policy -------------------------------------------------------------------------
 # Products of at most _gemm_threshold multiply-adds (m·n·k) run on the single-threaded micro-
-# kernels, larger ones on BLAS; the measurements behind both thresholds: bench/THRESHOLDS.md.
+# kernels, larger ones on BLAS; the measurements behind the thresholds: bench/THRESHOLDS.md.
 cdef Py_ssize_t _gemm_threshold = 2097152  # 128³
+# While BLAS runs one thread (a limit of the user's, a joblib worker's, or fastnet's own while
+# fits overlap), the x86-64-v4 micro-kernels match or beat it up to about 256×512×256.
+cdef Py_ssize_t _one_thread_threshold = 33554432  # 2²⁵
+ctypedef int (*thread_count)() noexcept nogil
+cdef thread_count _blas_threads = NULL  # BLAS's current thread count (watch_blas_threads), if known
 # Up to GEMV_MAX_ROWS rows of A against a B of more than GEMV_MIN_B elements go to BLAS GEMV,
 # row by row (1-sample predict of a wide layer is memory bound; GEMV streams B in order).
 cdef Py_ssize_t GEMV_MAX_ROWS = 2
 cdef Py_ssize_t GEMV_MIN_B = 32768
 
 
-def gemm_threshold():
-    """Products of at most this many multiply-adds (m·n·k) use the micro-kernels, larger ones BLAS."""
+def gemm_threshold(one_thread=False):
+    """Products of at most this many multiply-adds (m·n·k) use the micro-kernels, larger ones BLAS;
+    with ``one_thread``, the threshold on x86-64-v4 while BLAS runs one thread."""
+    return _one_thread_threshold if one_thread else _gemm_threshold
+
+
+def set_gemm_threshold(flops, one_thread=None):
+    """Change the micro-kernel/BLAS threshold, and the one for x86-64-v4 while BLAS runs one
+    thread (``one_thread``; None: the same), for benchmarks and tests."""
+    global _gemm_threshold, _one_thread_threshold
+    one_thread = flops if one_thread is None else one_thread
+    if flops < 0 or one_thread < 0:
+        raise ValueError(f"thresholds must be >= 0, got {flops} and {one_thread}")
+    _gemm_threshold, _one_thread_threshold = flops, one_thread
+
+
+@contextmanager
+def using_gemm_threshold(flops, one_thread=None):
+    """Run the block with set_gemm_threshold(flops, one_thread), then restore both thresholds."""
+    before = _gemm_threshold, _one_thread_threshold
+    set_gemm_threshold(flops, one_thread)
+    try:
+        yield
+    finally:
+        set_gemm_threshold(*before)
+
+
+def gemm_threshold_now():
+    """The threshold the next product would be held to (BLAS's thread count and the CPU path as now)."""
+    return threshold_now()
+
+
+def watch_blas_threads(Py_ssize_t address):
+    """Read BLAS's thread count through the C function at ``address`` (``int f(void)``, such as
+    OpenBLAS's ``openblas_get_num_threads``) when choosing between the micro-kernels and BLAS;
+    0: unknown (the threshold for any thread count applies)."""
+    global _blas_threads
+    _blas_threads = <thread_count> <void *> address
+
+
+from fastnet.blas_threads import thread_count_address  # noqa: E402 (after the policy's state)
+
+watch_blas_threads(thread_count_address())
+
+
+cdef inline Py_ssize_t threshold_now() noexcept nogil:
+    if fn_path == FN_PATH_V4 and _blas_threads != NULL and _blas_threads() == 1:
+        return _one_thread_threshold
     return _gemm_threshold
-
-
-def set_gemm_threshold(flops):
-    """Change the micro-kernel/BLAS threshold (for benchmarks and tests)."""
-    global _gemm_threshold
-    if flops < 0:
-        raise ValueError(f"threshold must be >= 0, got {flops}")
-    _gemm_threshold = flops
 
 
 cdef void gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
@@ -116,7 +160,7 @@ cdef void gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
     if backend == GEMM_AUTO and m <= GEMV_MAX_ROWS and n * k > GEMV_MIN_B and k > 0:
         blas.gemv_rows(trans_a, trans_b, <int> m, <int> n, <int> k, alpha, A, <int> lda, B, <int> ldb, beta, C,
                        <int> ldc)
-    elif backend == GEMM_MICRO or (backend == GEMM_AUTO and m * n * k <= _gemm_threshold):
+    elif backend == GEMM_MICRO or (backend == GEMM_AUTO and m * n * k <= threshold_now()):
         if floating is float:
             fn_gemm_s(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
         else:

@@ -10,10 +10,14 @@ gives back the previous setting when fits of at most one thread are left. A pool
 lower (``threadpoolctl.threadpool_limits``) is left as it is, and so is a limit the user holds
 from another thread while the fits run (threadpoolctl lets one thread at a time control
 OpenBLAS); fits of one thread (a callback may fit again) run with BLAS as configured.
+
+It also finds the C function that tells how many threads that BLAS runs now
+(``thread_count_address``), which the GEMM policy (``fastnet._cpu``) reads per product.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -154,3 +158,24 @@ def fitting() -> Iterator[None]:
             interrupt = _leave(me)
         if interrupt is not None:
             raise interrupt
+
+
+def thread_count_address() -> int:
+    """The address of ``openblas_get_num_threads`` in the one LP64, pthreads OpenBLAS loaded (the
+    build scipy's BLAS calls, and so fastnet's products; NumPy's own is ILP64, its symbols
+    suffixed), or 0 when that is not known: another BLAS, an OpenMP build (whose count is per
+    calling thread), several candidates, or no threadpoolctl."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return 0
+    found = []
+    for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers:
+        if getattr(lib, "threading_layer", None) != "pthreads":
+            continue
+        for prefix in ("", "scipy_"):
+            function = getattr(lib.dynlib, f"{prefix}openblas_get_num_threads", None)
+            if function is not None:
+                found.append(ctypes.cast(function, ctypes.c_void_p).value)
+                break
+    return found[0] if len(found) == 1 else 0

@@ -47,13 +47,9 @@ def test_gemm(cpu_path, backend, dtype, m, n, k):
 def test_gemm_on_both_sides_of_the_threshold(cpu_path, dtype):
     """"auto" takes the micro-kernels up to gemm_threshold() multiply-adds and BLAS above."""
     m, n, k = 17, 33, 9
-    before = cpu.gemm_threshold()
-    try:
-        for threshold in (m * n * k, m * n * k - 1):
-            cpu.set_gemm_threshold(threshold)
+    for threshold in (m * n * k, m * n * k - 1):
+        with cpu.using_gemm_threshold(threshold):
             check_gemm("auto", dtype, m, n, k)
-    finally:
-        cpu.set_gemm_threshold(before)
 
 
 def test_gemm_array_checks_its_arguments():
@@ -75,13 +71,34 @@ def test_gemm_array_checks_its_arguments():
 
 
 def test_gemm_threshold_hooks():
-    before = cpu.gemm_threshold()
-    try:
-        cpu.set_gemm_threshold(5)
-        assert cpu.gemm_threshold() == 5
-        with pytest.raises(ValueError, match="threshold must be >= 0"):
+    before = cpu.gemm_threshold(), cpu.gemm_threshold(one_thread=True)
+    with cpu.using_gemm_threshold(5):
+        assert cpu.gemm_threshold() == cpu.gemm_threshold(one_thread=True) == 5
+        with pytest.raises(ValueError, match="thresholds must be >= 0"):
             cpu.set_gemm_threshold(-1)
+        with pytest.raises(ValueError, match="thresholds must be >= 0"):
+            cpu.set_gemm_threshold(5, one_thread=-1)
         assert cpu.gemm_threshold() == 5
-    finally:
-        cpu.set_gemm_threshold(before)
-    assert cpu.gemm_threshold() == before > 0
+        cpu.set_gemm_threshold(6, one_thread=7)
+        assert (cpu.gemm_threshold(), cpu.gemm_threshold(one_thread=True)) == (6, 7)
+    assert (cpu.gemm_threshold(), cpu.gemm_threshold(one_thread=True)) == before
+    assert 0 < before[0] < before[1]
+
+
+def test_the_threshold_follows_blas_threads_on_x86_64_v4():
+    """With BLAS at one thread the x86-64-v4 micro-kernels take products up to the larger
+    threshold; with more BLAS threads, or on another path, the usual one holds. The thread count
+    is read from scipy's OpenBLAS itself, so a limit set through threadpoolctl is seen at once."""
+    from threadpoolctl import threadpool_limits
+
+    from fastnet import blas_threads
+
+    assert blas_threads.thread_count_address() != 0  # the pip wheels' pthreads OpenBLAS
+    base, one = cpu.gemm_threshold(), cpu.gemm_threshold(one_thread=True)
+    for path in cpu.supported_paths():
+        with cpu.using_path(path):
+            for threads in (1, 2):
+                with threadpool_limits(limits=threads, user_api="blas"):
+                    expected = one if path == "x86-64-v4" and threads == 1 else base
+                    assert cpu.gemm_threshold_now() == expected, (path, threads)
+                    check_gemm("auto", np.float64, 1437, 64, 64)  # between the two thresholds
