@@ -169,8 +169,12 @@ def thread_count_address() -> int:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return 0
+    try:
+        libs = ThreadpoolController().select(internal_api="openblas").lib_controllers
+    except Exception:  # an inspection that fails must not stop fastnet from importing
+        return 0
     found = []
-    for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers:
+    for lib in libs:
         if getattr(lib, "threading_layer", None) != "pthreads":
             continue
         for prefix in ("", "scipy_"):
