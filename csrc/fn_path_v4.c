@@ -1,7 +1,8 @@
-/* The x86-64-v4 instances (AVX-512, 32 zmm registers: an 8×(2 vectors) tile), partial vectors
- * stored through masks. The GEMM has two bodies, both with the 32 registers: 512-bit vectors
- * (v4z), and 256-bit ones (v4y) for a C whose last 512-bit vector would be at most half used:
- * 10 columns take 3 of its vectors (12 lanes) instead of 2 (16 lanes). */
+/* The x86-64-v4 instances (AVX-512, 32 zmm registers: an 8×(2 vectors) tile); tiles of 4 or
+ * more rows store a row's partial last vector through a mask. The GEMM has two bodies, both
+ * with the 32 registers: 512-bit vectors (v4z), and 256-bit ones (v4y) for a C whose last
+ * 512-bit vector would be at most half used: 10 columns take 3 of its vectors (12 lanes)
+ * instead of 2 (16 lanes). */
 #include "fn_cpu.h"
 #if FN_HAVE_X86_PATHS
 #include "fn_gemm.h"

@@ -19,7 +19,8 @@ cdef extern from *:
 
 # The rows of W (dW) that stored entries select are scattered over a matrix far larger than the
 # caches, so each is a memory miss the loop would wait for: fetch the row AHEAD entries on.
-DEF AHEAD = 8
+cdef enum:
+    AHEAD = 8
 
 
 cdef class CSRRows:
