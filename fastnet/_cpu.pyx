@@ -152,6 +152,14 @@ cdef inline Py_ssize_t threshold_now() noexcept nogil:
     return _gemm_threshold
 
 
+cdef inline bint on_micro_kernels(Py_ssize_t work) noexcept nogil:
+    """Whether a product of ``work`` multiply-adds runs on the micro-kernels; BLAS is asked for
+    its thread count only when the answer depends on it (not for the small products of a step)."""
+    if work <= _gemm_threshold and work <= _one_thread_threshold:
+        return True
+    return work <= threshold_now()
+
+
 cdef void gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, floating alpha,
                const floating *A, Py_ssize_t lda, const floating *B, Py_ssize_t ldb, floating beta,
                floating *C, Py_ssize_t ldc, int backend=GEMM_AUTO) noexcept nogil:
@@ -160,7 +168,7 @@ cdef void gemm(bint trans_a, bint trans_b, Py_ssize_t m, Py_ssize_t n, Py_ssize_
     if backend == GEMM_AUTO and m <= GEMV_MAX_ROWS and n * k > GEMV_MIN_B and k > 0:
         blas.gemv_rows(trans_a, trans_b, <int> m, <int> n, <int> k, alpha, A, <int> lda, B, <int> ldb, beta, C,
                        <int> ldc)
-    elif backend == GEMM_MICRO or (backend == GEMM_AUTO and m * n * k <= threshold_now()):
+    elif backend == GEMM_MICRO or (backend == GEMM_AUTO and on_micro_kernels(m * n * k)):
         if floating is float:
             fn_gemm_s(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
         else:
