@@ -104,14 +104,15 @@ FN_TGT FN_GEMM_INLINE void F(gemm_store_part)(const int MASK, const int BETA, T 
         return;
     }
 #elif FN_GEMM_MASKED && VBYTES == 32 /* AVX-512VL's masked forms of the 256-bit vectors */
+    __mmask8 lanes = (__mmask8) ((1u << w) - 1);
     if (MASK && sizeof(T) == 8) {
-        if (BETA) x += beta * (V) _mm256_maskz_loadu_pd((__mmask8) ((1u << w) - 1), dst);
-        _mm256_mask_storeu_pd((void *) dst, (__mmask8) ((1u << w) - 1), (__m256d) x);
+        if (BETA) x += beta * (V) _mm256_maskz_loadu_pd(lanes, dst);
+        _mm256_mask_storeu_pd((void *) dst, lanes, (__m256d) x);
         return;
     }
     if (MASK) {
-        if (BETA) x += beta * (V) _mm256_maskz_loadu_ps((__mmask8) ((1u << w) - 1), dst);
-        _mm256_mask_storeu_ps((void *) dst, (__mmask8) ((1u << w) - 1), (__m256) x);
+        if (BETA) x += beta * (V) _mm256_maskz_loadu_ps(lanes, dst);
+        _mm256_mask_storeu_ps((void *) dst, lanes, (__m256) x);
         return;
     }
 #endif

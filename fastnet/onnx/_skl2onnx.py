@@ -91,11 +91,12 @@ def classifier_shapes(operator: Any) -> None:
     est = operator.raw_operator
     n = operator.inputs[0].get_first_dimension()
     n_classes = len(est.classes_)
-    if _is_multilabel(est) and _class_indices(operator.scope_inst.get_options, est):
+    indices = _class_indices(operator.scope_inst.get_options, est)
+    if _is_multilabel(est) and indices:
         raise ValueError("options={'nocl': True} has no meaning for multilabel targets (their labels are 0/1 rows)")
     if _is_multilabel(est):
         operator.outputs[0].type = Int64TensorType([n, n_classes])
-    elif _class_labels(est).dtype == object and not _class_indices(operator.scope_inst.get_options, est):
+    elif _class_labels(est).dtype == object and not indices:
         operator.outputs[0].type = StringTensorType([n])
     else:
         operator.outputs[0].type = Int64TensorType([n])
